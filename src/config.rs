@@ -1,0 +1,85 @@
+//! Settings, from flags or the environment. Every one has a default, so `caisse` with no
+//! configuration serves a working checkout on `127.0.0.1:8080` from `caisse.db`.
+
+use std::time::Duration;
+
+use clap::Args;
+
+#[derive(Clone, Args)]
+pub struct Settings {
+    /// `sqlite:caisse.db` (created if missing) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite:caisse.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Address and port to listen on.
+    #[arg(
+        long,
+        env = "CAISSE_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: String,
+
+    /// The URL customers reach caisse at, for checkout links (default: http://<bind>).
+    #[arg(long, env = "CAISSE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// The largest quantity a session may carry or a customer may choose.
+    #[arg(long, env = "CAISSE_MAX_QUANTITY", default_value_t = 99, global = true,
+          value_parser = clap::value_parser!(i64).range(1..=10_000))]
+    pub max_quantity: i64,
+
+    /// Seconds between two passes of the expiry sweeper.
+    #[arg(long, env = "CAISSE_SWEEP_INTERVAL", default_value_t = 30, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub sweep_interval_secs: u64,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "CAISSE_WORKERS", global = true)]
+    pub workers: Option<usize>,
+
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "CAISSE_LOG_FORMAT", default_value = "text", global = true,
+          value_parser = ["text", "json"])]
+    pub log_format: String,
+}
+
+impl Settings {
+    /// The public base URL, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.bind),
+        }
+    }
+
+    pub fn sweep_interval(&self) -> Duration {
+        Duration::from_secs(self.sweep_interval_secs)
+    }
+
+    /// Which database, for logs: the URL itself may carry a password.
+    pub fn database_kind(&self) -> &'static str {
+        if self.database_url.starts_with("postgres") {
+            "postgresql"
+        } else {
+            "sqlite"
+        }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database", &self.database_kind())
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url())
+            .field("max_quantity", &self.max_quantity)
+            .field("sweep_interval_secs", &self.sweep_interval_secs)
+            .finish_non_exhaustive()
+    }
+}

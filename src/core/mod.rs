@@ -1,0 +1,78 @@
+//! The operations the merchant API and the hosted page share, over the store. Handlers stay
+//! thin: they parse HTTP, call one function here, and render its result.
+
+pub mod organizations;
+pub mod sessions;
+
+use crate::domain::fields::FieldError;
+use crate::store::StoreError;
+
+/// Why an operation did not happen, in terms the HTTP layer maps to a status once.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("{}", .0.first().map(ToString::to_string).unwrap_or_default())]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Error {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Error {
+        Error::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::config::Settings;
+use crate::domain::session::Environment;
+use crate::store::Store;
+
+/// What every operation runs against: the store and the settings.
+#[derive(Clone)]
+pub struct Context {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    /// The public base URL, without a trailing slash.
+    pub public_url: Arc<str>,
+}
+
+impl Context {
+    pub fn new(store: Store, settings: Settings) -> Context {
+        Context {
+            store,
+            public_url: settings.public_url().into(),
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+/// Who is acting: the organization and environment of an API key, or the operator at the
+/// command line acting for an organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub organization_id: Uuid,
+    pub environment: Environment,
+    /// The API key used; `None` for the operator's command line.
+    pub key_id: Option<Uuid>,
+}
+
+impl Caller {
+    /// What `created_by` records: the key's id, or `cli`.
+    pub fn actor(&self) -> String {
+        self.key_id
+            .map_or_else(|| "cli".to_string(), |k| k.to_string())
+    }
+}

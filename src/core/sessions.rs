@@ -1,0 +1,376 @@
+//! Creating, reading, listing, updating and expiring checkout sessions.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{Caller, Context, Error, Result};
+use crate::domain::fields::{Field, FieldError};
+use crate::domain::session::{CheckoutSession, READ_ONLY, Rules, SessionFields, Status, WRITABLE};
+use crate::domain::time;
+use crate::store::{IdempotencyRecord, ListQuery, SortOrder, StoreError};
+
+/// The longest `Idempotency-Key` accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+/// Sessions expired in one pass of a listing's lazy expiry.
+const LIST_EXPIRY_BATCH: i64 = 10_000;
+
+/// A response to give: status and JSON body. Creation returns the body as stored, so a retry
+/// with the same idempotency key gets the very same bytes.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub status: u16,
+    pub body: String,
+}
+
+fn parse_object(body: &[u8]) -> Result<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(other) => Err(Error::invalid(
+            "body",
+            format!(
+                "must be a JSON object, not {}",
+                crate::domain::fields::kind(&other)
+            ),
+        )),
+        Err(e) => Err(Error::MalformedJson(e.to_string())),
+    }
+}
+
+fn rules(ctx: &Context, caller: &Caller, now: DateTime<Utc>, created_at: DateTime<Utc>) -> Rules {
+    Rules {
+        environment: caller.environment,
+        now,
+        max_quantity: ctx.settings.max_quantity,
+        created_at,
+    }
+}
+
+/// Unknown fields are refused, so a misspelt field is never silently ignored.
+fn unknown_fields(body: &Map<String, Value>, also: &[&str]) -> Vec<FieldError> {
+    body.keys()
+        .filter(|k| !WRITABLE.contains(&k.as_str()) && !READ_ONLY.contains(&k.as_str()))
+        .filter(|k| !also.contains(&k.as_str()))
+        .map(|k| FieldError::new(k.as_str(), "is not a field of a checkout session"))
+        .collect()
+}
+
+pub async fn create(
+    ctx: &Context,
+    caller: &Caller,
+    body: &[u8],
+    idempotency_key: Option<&str>,
+) -> Result<Created> {
+    let body = parse_object(body)?;
+    let idempotency = match idempotency_key {
+        None => None,
+        Some(key) => {
+            let key = key.trim();
+            if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
+                return Err(Error::invalid(
+                    "Idempotency-Key",
+                    format!("must be 1 to {MAX_IDEMPOTENCY_KEY} characters"),
+                ));
+            }
+            // serde_json's maps are sorted, so this is the same text for the same JSON body
+            // whatever the order or spacing of its fields.
+            let canonical = serde_json::to_string(&body).unwrap_or_default();
+            let hash = hex::encode(Sha256::digest(canonical.as_bytes()));
+            if let Some(done) = replay(ctx, caller, key, &hash).await? {
+                return Ok(done);
+            }
+            Some((key.to_string(), hash))
+        }
+    };
+
+    let now = time::now();
+    let mut errors = unknown_fields(&body, &["checkout_session_id"]);
+    for (name, value) in body.iter().filter(|(k, _)| READ_ONLY.contains(&k.as_str())) {
+        // A client may echo what the server would set anyway; anything else is refused.
+        let echoes = match name.as_str() {
+            "organization_id" => {
+                if value.as_str() != Some(caller.organization_id.to_string().as_str()) {
+                    return Err(Error::Forbidden(
+                        "organization_id is not the organization of this API key".into(),
+                    ));
+                }
+                true
+            }
+            "environment" => value.as_str() == Some(caller.environment.as_str()),
+            "status" => value.as_str() == Some(Status::Open.as_str()),
+            _ => value.is_null(),
+        };
+        if !echoes {
+            errors.push(FieldError::new(name.as_str(), "is read-only"));
+        }
+    }
+    let id = match body.get("checkout_session_id").filter(|v| !v.is_null()) {
+        None => Uuid::new_v4(),
+        Some(v) => match Field::new("checkout_session_id", v).uuid() {
+            Ok(id) if id.get_version_num() == 4 => id,
+            _ => {
+                errors.push(FieldError::new("checkout_session_id", "must be a UUID v4"));
+                Uuid::nil()
+            }
+        },
+    };
+    let fields = SessionFields::parse(&body, &rules(ctx, caller, now, now));
+    let fields = match fields {
+        Ok(f) if errors.is_empty() => f,
+        Ok(_) => return Err(Error::Invalid(errors)),
+        Err(more) => {
+            errors.extend(more);
+            return Err(Error::Invalid(errors));
+        }
+    };
+
+    let session = CheckoutSession {
+        id,
+        organization_id: caller.organization_id,
+        created_by: caller.actor(),
+        environment: caller.environment,
+        status: Status::Open,
+        fields,
+        spi_qr_code_id: None,
+        qr_payload: None,
+        coupon_id: None,
+        coupon_code: None,
+        amount_discount: 0,
+        payment_provider: None,
+        provider_reference: None,
+        completed_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let created = Created {
+        status: 201,
+        body: session.to_json(&ctx.public_url).to_string(),
+    };
+    let record = idempotency.as_ref().map(|(key, hash)| IdempotencyRecord {
+        organization_id: caller.organization_id,
+        environment: caller.environment.as_str().to_string(),
+        key: key.clone(),
+        request_hash: hash.clone(),
+        status_code: created.status.into(),
+        response_body: created.body.clone(),
+        created_at: now,
+    });
+    match ctx.store.insert_session(&session, record.as_ref()).await {
+        Ok(()) => Ok(created),
+        Err(StoreError::Conflict("idempotency_key")) => {
+            // A concurrent request with the same key won; answer as it did.
+            let (key, hash) = idempotency.expect("only a keyed request conflicts on its key");
+            replay(ctx, caller, &key, &hash)
+                .await?
+                .ok_or(Error::Store(StoreError::Conflict("idempotency_key")))
+        }
+        Err(StoreError::Conflict(_)) => Err(Error::Conflict {
+            code: "checkout_session_id_taken",
+            message: "a checkout session with this checkout_session_id already exists".into(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The stored response for a key already used, or a conflict if the body was different.
+async fn replay(ctx: &Context, caller: &Caller, key: &str, hash: &str) -> Result<Option<Created>> {
+    let Some(done) = ctx
+        .store
+        .idempotency_record(caller.organization_id, caller.environment, key)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if done.request_hash != hash {
+        return Err(Error::Conflict {
+            code: "idempotency_key_reused",
+            message: "this Idempotency-Key was already used with a different request body".into(),
+        });
+    }
+    Ok(Some(Created {
+        status: done.status_code as u16,
+        body: done.response_body,
+    }))
+}
+
+/// A session as it stands now: an open session past its expiry is expired on the spot.
+pub async fn current(ctx: &Context, id: Uuid) -> Result<Option<CheckoutSession>> {
+    let Some(session) = ctx.store.session(id).await? else {
+        return Ok(None);
+    };
+    let now = time::now();
+    if !session.is_due_to_expire(now) {
+        return Ok(Some(session));
+    }
+    ctx.store.expire_session(id, now).await?;
+    // Re-read: a completion may have landed just before the expiry.
+    Ok(ctx.store.session(id).await?)
+}
+
+/// A session of the caller's organization and environment; any other is not found, so ids
+/// of other merchants cannot even be confirmed to exist.
+pub async fn retrieve(ctx: &Context, caller: &Caller, id: Uuid) -> Result<CheckoutSession> {
+    current(ctx, id)
+        .await?
+        .filter(|s| {
+            s.organization_id == caller.organization_id && s.environment == caller.environment
+        })
+        .ok_or(Error::NotFound("checkout session"))
+}
+
+/// Listing parameters as they arrive in the query string.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ListParams {
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+    pub sort: Option<String>,
+    pub status: Option<String>,
+}
+
+pub struct Page {
+    pub sessions: Vec<CheckoutSession>,
+    pub limit: i64,
+    pub offset: i64,
+    pub total: i64,
+}
+
+pub async fn list(ctx: &Context, caller: &Caller, params: &ListParams) -> Result<Page> {
+    let number =
+        |name: &str, v: &Option<String>, default: i64, min: i64, max: i64| -> Result<i64> {
+            match v.as_deref() {
+                None => Ok(default),
+                Some(s) => s
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| {
+                        Error::invalid(name, format!("must be an integer from {min} to {max}"))
+                    }),
+            }
+        };
+    let limit = number("limit", &params.limit, 20, 1, 100)?;
+    let offset = number("offset", &params.offset, 0, 0, i64::from(i32::MAX))?;
+    let sort = match params.sort.as_deref().map(str::trim) {
+        None | Some("created_at:desc" | "-created_at") => SortOrder::CreatedDesc,
+        Some("created_at:asc" | "created_at") => SortOrder::CreatedAsc,
+        Some(_) => {
+            return Err(Error::invalid(
+                "sort",
+                "must be created_at:desc or created_at:asc",
+            ));
+        }
+    };
+    let status = params
+        .status
+        .as_deref()
+        .map(|s| s.parse::<Status>().map_err(|e| Error::invalid("status", e)))
+        .transpose()?;
+
+    ctx.store
+        .expire_due(time::now(), Some(caller.organization_id), LIST_EXPIRY_BATCH)
+        .await?;
+    let (sessions, total) = ctx
+        .store
+        .list_sessions(&ListQuery {
+            organization_id: caller.organization_id,
+            environment: caller.environment,
+            status,
+            sort,
+            limit,
+            offset,
+        })
+        .await?;
+    Ok(Page {
+        sessions,
+        limit,
+        offset,
+        total,
+    })
+}
+
+/// Applies a partial update to an open session. `status` may be set to `expired` and nothing
+/// else; other read-only fields are refused.
+pub async fn update(
+    ctx: &Context,
+    caller: &Caller,
+    id: Uuid,
+    body: &[u8],
+) -> Result<CheckoutSession> {
+    let patch = parse_object(body)?;
+    let mut errors = unknown_fields(&patch, &[]);
+    let mut expire = false;
+    for (name, value) in patch
+        .iter()
+        .filter(|(k, _)| READ_ONLY.contains(&k.as_str()))
+    {
+        if name == "status" && value.as_str() == Some(Status::Expired.as_str()) {
+            expire = true;
+        } else if name == "status" {
+            errors.push(FieldError::new("status", "may only be set to expired"));
+        } else {
+            errors.push(FieldError::new(name.as_str(), "is read-only"));
+        }
+    }
+    if patch.contains_key("checkout_session_id") {
+        errors.push(FieldError::new("checkout_session_id", "is read-only"));
+    }
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+
+    let mut session = retrieve(ctx, caller, id).await?;
+    if session.status != Status::Open {
+        return Err(not_open(&session));
+    }
+    let mut merged = session.fields.to_json();
+    for (name, value) in patch
+        .into_iter()
+        .filter(|(k, _)| WRITABLE.contains(&k.as_str()))
+    {
+        merged.insert(name, value);
+    }
+    let now = time::now();
+    session.fields = SessionFields::parse(&merged, &rules(ctx, caller, now, session.created_at))
+        .map_err(Error::Invalid)?;
+    session.updated_at = now;
+    if !ctx.store.update_open_session(&session).await? {
+        let latest = retrieve(ctx, caller, id).await?;
+        return Err(not_open(&latest));
+    }
+    if expire {
+        ctx.store.expire_session(id, now).await?;
+    }
+    retrieve(ctx, caller, id).await
+}
+
+/// `DELETE`: an open session becomes expired and its record is kept; expiring an expired one
+/// again is a no-op; a completed one cannot be.
+pub async fn expire(ctx: &Context, caller: &Caller, id: Uuid) -> Result<()> {
+    let session = retrieve(ctx, caller, id).await?;
+    match session.status {
+        Status::Expired => Ok(()),
+        Status::Completed => Err(not_open(&session)),
+        Status::Open => {
+            if ctx.store.expire_session(id, time::now()).await? {
+                return Ok(());
+            }
+            let latest = retrieve(ctx, caller, id).await?;
+            match latest.status {
+                Status::Completed => Err(not_open(&latest)),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+fn not_open(session: &CheckoutSession) -> Error {
+    Error::Conflict {
+        code: "checkout_session_not_open",
+        message: format!(
+            "the checkout session is {}, and can no longer change",
+            session.status
+        ),
+    }
+}

@@ -1,0 +1,199 @@
+//! Money: an integer count of a currency's smallest unit, never a float.
+//!
+//! XOF and XAF have no minor unit (exponent 0: 10 000 F CFA is `10000`); USD and EUR have cents
+//! (exponent 2: $12.50 is `1250`).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The largest unit price a session may carry, in the smallest unit.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Currency {
+    Xof,
+    Xaf,
+    Usd,
+    Eur,
+}
+
+impl Currency {
+    pub const ALL: [Currency; 4] = [Currency::Xof, Currency::Xaf, Currency::Usd, Currency::Eur];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Currency::Xof => "XOF",
+            Currency::Xaf => "XAF",
+            Currency::Usd => "USD",
+            Currency::Eur => "EUR",
+        }
+    }
+
+    /// Digits after the decimal point in the currency's smallest unit (ISO 4217).
+    pub fn exponent(self) -> u32 {
+        match self {
+            Currency::Xof | Currency::Xaf => 0,
+            Currency::Usd | Currency::Eur => 2,
+        }
+    }
+
+    /// The CFA francs, whose customers read French first.
+    pub fn is_cfa(self) -> bool {
+        matches!(self, Currency::Xof | Currency::Xaf)
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCurrency;
+
+impl FromStr for Currency {
+    type Err = UnknownCurrency;
+
+    /// ISO 4217 codes, read case-insensitively and always stored upper case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Currency::ALL
+            .into_iter()
+            .find(|c| c.code().eq_ignore_ascii_case(s))
+            .ok_or(UnknownCurrency)
+    }
+}
+
+/// The amounts a session shows, all in the smallest unit of its currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub subtotal: i64,
+    pub discount: i64,
+    pub total: i64,
+}
+
+impl Totals {
+    /// Unit price × quantity, less a discount that can never take the total below zero.
+    pub fn compute(unit_amount: i64, quantity: i64, discount: i64) -> Totals {
+        let subtotal = unit_amount.saturating_mul(quantity);
+        let discount = discount.clamp(0, subtotal);
+        Totals {
+            subtotal,
+            discount,
+            total: subtotal - discount,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn currencies_parse_case_insensitively_and_know_their_exponent() {
+        assert_eq!("xof".parse(), Ok(Currency::Xof));
+        assert_eq!("EUR".parse::<Currency>().unwrap().exponent(), 2);
+        assert_eq!(Currency::Xaf.exponent(), 0);
+        assert_eq!("GBP".parse::<Currency>(), Err(UnknownCurrency));
+        assert_eq!("".parse::<Currency>(), Err(UnknownCurrency));
+    }
+
+    #[test]
+    fn the_total_never_goes_below_zero() {
+        assert_eq!(
+            Totals::compute(5000, 3, 2000),
+            Totals {
+                subtotal: 15000,
+                discount: 2000,
+                total: 13000
+            }
+        );
+        assert_eq!(Totals::compute(500, 1, 9999).total, 0);
+        assert_eq!(Totals::compute(500, 1, 9999).discount, 500);
+        assert_eq!(Totals::compute(500, 2, -5).discount, 0);
+    }
+}
+
+/// A language money is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locale {
+    Fr,
+    En,
+}
+
+/// An amount in the smallest unit, written for people: grouped, with the currency's decimals
+/// and symbol where the language puts them (`10 000 F CFA`, `CFA F 10,000`, `12,50 $US`,
+/// `$12.50`). French groups with a narrow no-break space and keeps the symbol on the same line.
+pub fn format(amount: i64, currency: Currency, locale: Locale) -> String {
+    let (group, decimal) = match locale {
+        Locale::Fr => ('\u{202f}', ','),
+        Locale::En => (',', '.'),
+    };
+    let scale = 10_i64.pow(currency.exponent());
+    let units = (amount / scale).unsigned_abs().to_string();
+    let mut number = String::new();
+    if amount < 0 {
+        number.push('-');
+    }
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            number.push(group);
+        }
+        number.push(c);
+    }
+    if currency.exponent() > 0 {
+        let minor = (amount % scale).unsigned_abs();
+        number.push(decimal);
+        number.push_str(&format!(
+            "{minor:0width$}",
+            width = currency.exponent() as usize
+        ));
+    }
+    match (locale, currency) {
+        (Locale::Fr, Currency::Xof | Currency::Xaf) => format!("{number}\u{a0}F\u{a0}CFA"),
+        (Locale::Fr, Currency::Usd) => format!("{number}\u{a0}$US"),
+        (Locale::Fr, Currency::Eur) => format!("{number}\u{a0}€"),
+        (Locale::En, Currency::Xof | Currency::Xaf) => format!("CFA\u{a0}F\u{a0}{number}"),
+        (Locale::En, Currency::Usd) => format!("${number}"),
+        (Locale::En, Currency::Eur) => format!("€{number}"),
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+
+    /// Spaces as a reader sees them, to compare with plain strings.
+    fn plain(s: String) -> String {
+        s.replace(['\u{202f}', '\u{a0}'], " ")
+    }
+
+    #[test]
+    fn french_groups_with_spaces_and_puts_the_symbol_after() {
+        assert_eq!(
+            plain(format(10_000, Currency::Xof, Locale::Fr)),
+            "10 000 F CFA"
+        );
+        assert_eq!(plain(format(1_250, Currency::Usd, Locale::Fr)), "12,50 $US");
+        assert_eq!(
+            plain(format(123_456_789, Currency::Eur, Locale::Fr)),
+            "1 234 567,89 €"
+        );
+        assert_eq!(plain(format(999, Currency::Xaf, Locale::Fr)), "999 F CFA");
+    }
+
+    #[test]
+    fn english_groups_with_commas_and_puts_the_symbol_first() {
+        assert_eq!(
+            plain(format(10_000, Currency::Xof, Locale::En)),
+            "CFA F 10,000"
+        );
+        assert_eq!(format(1_250, Currency::Usd, Locale::En), "$12.50");
+        assert_eq!(format(5, Currency::Usd, Locale::En), "$0.05");
+        assert_eq!(
+            format(100_000_000, Currency::Eur, Locale::En),
+            "€1,000,000.00"
+        );
+        assert_eq!(plain(format(0, Currency::Xof, Locale::En)), "CFA F 0");
+    }
+}

@@ -1,0 +1,122 @@
+//! Payment providers a session may offer, and the canonical `allowed_providers` string.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Provider {
+    /// BCEAO's PI-SPI instant payments, paid by scanning a QR code.
+    Spi,
+    Wave,
+    Orange,
+    Mtn,
+    Moov,
+    Card,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 6] = [
+        Provider::Spi,
+        Provider::Wave,
+        Provider::Orange,
+        Provider::Mtn,
+        Provider::Moov,
+        Provider::Card,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Provider::Spi => "SPI",
+            Provider::Wave => "WAVE",
+            Provider::Orange => "ORANGE",
+            Provider::Mtn => "MTN",
+            Provider::Moov => "MOOV",
+            Provider::Card => "CARD",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Provider {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Provider::ALL
+            .into_iter()
+            .find(|p| p.code().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown provider code {s:?}"))
+    }
+}
+
+/// A non-empty, duplicate-free list of providers, in the order the merchant gave them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderList(Vec<Provider>);
+
+impl ProviderList {
+    pub fn providers(&self) -> &[Provider] {
+        &self.0
+    }
+
+    pub fn contains(&self, p: Provider) -> bool {
+        self.0.contains(&p)
+    }
+}
+
+impl FromStr for ProviderList {
+    type Err = String;
+
+    /// `" spi, wave ,SPI"` reads as `SPI,WAVE`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut list = Vec::new();
+        for part in s.split(',').map(str::trim) {
+            if part.is_empty() {
+                continue;
+            }
+            let p: Provider = part.parse()?;
+            if !list.contains(&p) {
+                list.push(p);
+            }
+        }
+        if list.is_empty() {
+            return Err("must name at least one provider".into());
+        }
+        Ok(ProviderList(list))
+    }
+}
+
+impl fmt::Display for ProviderList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(p.code())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_lists_are_stored_canonical() {
+        let l: ProviderList = " spi, wave ,SPI,card".parse().unwrap();
+        assert_eq!(l.to_string(), "SPI,WAVE,CARD");
+        assert!(l.contains(Provider::Wave));
+        assert!(!l.contains(Provider::Mtn));
+    }
+
+    #[test]
+    fn unknown_or_empty_provider_lists_are_refused() {
+        assert!("SPI,PAYPAL".parse::<ProviderList>().is_err());
+        assert!(" , ".parse::<ProviderList>().is_err());
+        assert!("".parse::<ProviderList>().is_err());
+    }
+}

@@ -1,0 +1,234 @@
+//! The `caisse` command: the server (by default) and the operator's tools.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use uuid::Uuid;
+
+use caisse::config::Settings;
+use caisse::core::{Caller, Context, organizations, sessions};
+use caisse::domain::session::Environment;
+use caisse::startup::{self, Application};
+
+#[derive(Parser)]
+#[command(
+    name = "caisse",
+    version,
+    about = "A self-hostable hosted checkout server"
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the checkout pages and the merchant API (the default).
+    Serve,
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Organizations: the merchants that sell through caisse.
+    Organization {
+        #[command(subcommand)]
+        action: OrganizationAction,
+    },
+    /// API keys of an organization.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// Checkout sessions, for an operator without code.
+    Session {
+        #[command(subcommand)]
+        action: SessionAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrganizationAction {
+    /// Create an organization and print its id.
+    Create {
+        /// The display name customers see on the checkout page.
+        #[arg(long)]
+        name: String,
+        /// An origin allowed to embed the checkout in a frame (repeatable).
+        #[arg(long = "allowed-origin")]
+        allowed_origins: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Create an API key; it is printed once and stored only as a hash.
+    Create {
+        #[arg(long)]
+        organization: Uuid,
+        #[arg(long, default_value = "test", value_parser = ["test", "live"])]
+        environment: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SessionAction {
+    /// Create a checkout session and print its URL.
+    Create {
+        #[arg(long)]
+        organization: Uuid,
+        #[arg(long, default_value = "test", value_parser = ["test", "live"])]
+        environment: String,
+        /// Unit price in the currency's smallest unit (XOF: francs; USD/EUR: cents).
+        #[arg(long)]
+        amount: i64,
+        #[arg(long, default_value = "XOF")]
+        currency: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        quantity: i64,
+        /// Let the customer change the quantity.
+        #[arg(long)]
+        allow_quantity: bool,
+        /// Let the customer enter a coupon code.
+        #[arg(long)]
+        allow_coupon_code: bool,
+        #[arg(long)]
+        success_url: Option<String>,
+        #[arg(long)]
+        cancel_url: Option<String>,
+    },
+}
+
+fn environment(s: &str) -> Environment {
+    s.parse().unwrap_or(Environment::Test)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    caisse::telemetry::init(&cli.settings.log_format);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("caisse: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = cli.settings;
+    let store = startup::open_store(&settings).await?;
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Serve = command {
+        return serve(settings, store).await;
+    }
+    let ctx = Context::new(store, settings);
+    match command {
+        Command::Serve => unreachable!("handled above"),
+        Command::Migrate => println!("database is up to date"),
+        Command::Organization {
+            action:
+                OrganizationAction::Create {
+                    name,
+                    allowed_origins,
+                },
+        } => {
+            let org = organizations::create(&ctx, &name, &allowed_origins).await?;
+            println!("{}", org.id);
+        }
+        Command::Key {
+            action:
+                KeyAction::Create {
+                    organization,
+                    environment: env,
+                },
+        } => {
+            let (_, key) = organizations::create_key(&ctx, organization, environment(&env)).await?;
+            println!("{key}");
+            eprintln!("This key is shown once. Store it now; caisse keeps only its hash.");
+        }
+        Command::Session { action } => {
+            let SessionAction::Create {
+                organization,
+                environment: env,
+                amount,
+                currency,
+                title,
+                description,
+                quantity,
+                allow_quantity,
+                allow_coupon_code,
+                success_url,
+                cancel_url,
+            } = action;
+            if ctx.store.organization(organization).await?.is_none() {
+                return Err(format!("no organization {organization}").into());
+            }
+            let caller = Caller {
+                organization_id: organization,
+                environment: environment(&env),
+                key_id: None,
+            };
+            let body = json!({
+                "amount": amount, "currency_code": currency, "title": title,
+                "public_description": description, "quantity": quantity,
+                "allow_quantity": allow_quantity, "allow_coupon_code": allow_coupon_code,
+                "success_url": success_url, "cancel_url": cancel_url,
+            });
+            let created =
+                sessions::create(&ctx, &caller, body.to_string().as_bytes(), None).await?;
+            let session: serde_json::Value = serde_json::from_str(&created.body)?;
+            println!("{}", session["url"].as_str().unwrap_or_default());
+        }
+    }
+    ctx.store.close().await;
+    Ok(())
+}
+
+async fn serve(
+    settings: Settings,
+    store: caisse::store::Store,
+) -> Result<(), Box<dyn std::error::Error>> {
+    tracing::info!(settings = ?settings, "starting");
+    let first_run = store.count_organizations().await? == 0;
+    let app = Application::build(settings, store).await?;
+    if first_run {
+        seed_demo(app.context()).await?;
+    }
+    println!("caisse is listening on {}", app.context().public_url);
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// On a new database: a demo organization, a test key and an open session, so the first thing a
+/// newcomer sees is a checkout page.
+async fn seed_demo(ctx: &Context) -> Result<(), Box<dyn std::error::Error>> {
+    let org = organizations::create(ctx, "Boutique Démo", &[]).await?;
+    let (key, plaintext) = organizations::create_key(ctx, org.id, Environment::Test).await?;
+    let caller = Caller {
+        organization_id: org.id,
+        environment: Environment::Test,
+        key_id: Some(key.id),
+    };
+    let body = json!({
+        "amount": 5000, "currency_code": "XOF", "quantity": 2,
+        "title": "Pagne wax — 6 yards",
+        "public_description": "Tissu 100 % coton, motifs au choix.",
+        "allow_quantity": true, "allow_coupon_code": true,
+        "expires_at": caisse::domain::time::rfc3339(&(caisse::domain::time::now() + chrono::Duration::days(30))),
+    });
+    let created = sessions::create(ctx, &caller, body.to_string().as_bytes(), None).await?;
+    let session: serde_json::Value = serde_json::from_str(&created.body)?;
+    println!("New database: created the demo organization {}.", org.id);
+    println!("Test API key (shown once): {plaintext}");
+    println!(
+        "Demo checkout: {}",
+        session["url"].as_str().unwrap_or_default()
+    );
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! Organizations (the merchants) and their API keys.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Store, StoreResult, on_pool};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Organization {
+    pub id: Uuid,
+    /// The display name customers see on the checkout page.
+    pub name: String,
+    /// Space-separated origins allowed to embed the checkout page in a frame.
+    pub allowed_origins: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored API key: its hash, never the key.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub environment: String,
+    pub key_hash: String,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    pub async fn insert_organization(&self, org: &Organization) -> StoreResult<()> {
+        on_pool!(self, write, |pool, d| {
+            sqlx::query(
+                "INSERT INTO organizations (id, name, allowed_origins, created_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(org.id)
+            .bind(&org.name)
+            .bind(&org.allowed_origins)
+            .bind(org.created_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn organization(&self, id: Uuid) -> StoreResult<Option<Organization>> {
+        Ok(on_pool!(self, read, |pool, d| {
+            sqlx::query_as("SELECT * FROM organizations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    pub async fn count_organizations(&self) -> StoreResult<i64> {
+        Ok(on_pool!(self, read, |pool, d| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
+    pub async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        on_pool!(self, write, |pool, d| {
+            sqlx::query(
+                "INSERT INTO api_keys (id, organization_id, environment, key_hash, prefix, \
+                 created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(key.id)
+            .bind(key.organization_id)
+            .bind(&key.environment)
+            .bind(&key.key_hash)
+            .bind(&key.prefix)
+            .bind(key.created_at)
+            .bind(key.revoked_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The live (not revoked) key with this hash.
+    pub async fn api_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
+        Ok(on_pool!(self, read, |pool, d| {
+            sqlx::query_as("SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+                .bind(key_hash)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+}

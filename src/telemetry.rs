@@ -1,0 +1,21 @@
+//! Logs: one line per request inside a span that carries its request id. Secrets and
+//! customers' personal data are never logged: keys are hashed before anything sees them, and
+//! request lines carry the path, never the query string or the body.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber. `RUST_LOG` overrides the default level.
+pub fn init(format: &str) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,actix_server=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    let result = if format == "json" {
+        builder.json().with_current_span(true).try_init()
+    } else {
+        builder.try_init()
+    };
+    // Already installed (tests start several servers in one process): keep the first.
+    let _ = result;
+}

@@ -1,0 +1,79 @@
+//! `/v1/checkout_sessions`: thin handlers over [`crate::core::sessions`].
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes, Data, Path, Query};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::core::sessions::{self, ListParams};
+use crate::core::{Caller, Context, Error};
+use crate::web::error::ApiError;
+
+type Response = Result<HttpResponse, ApiError>;
+
+/// A malformed id names no session, so it is a 404 like an unknown one.
+fn session_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| Error::NotFound("checkout session").into())
+}
+
+fn json_body(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(body)
+}
+
+#[post("/checkout_sessions")]
+async fn create(ctx: Data<Context>, caller: Caller, req: HttpRequest, body: Bytes) -> Response {
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| Error::invalid("Idempotency-Key", "must be ASCII text"))
+        })
+        .transpose()?;
+    let created = sessions::create(&ctx, &caller, &body, key).await?;
+    let status = StatusCode::from_u16(created.status).unwrap_or(StatusCode::CREATED);
+    Ok(json_body(status, created.body))
+}
+
+#[get("/checkout_sessions")]
+async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>) -> Response {
+    let page = sessions::list(&ctx, &caller, &params).await?;
+    let data: Vec<_> = page
+        .sessions
+        .iter()
+        .map(|s| s.to_json(&ctx.public_url))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "data": data,
+        "pagination": {"limit": page.limit, "offset": page.offset, "total": page.total},
+    })))
+}
+
+#[get("/checkout_sessions/{id}")]
+async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
+    let session = sessions::retrieve(&ctx, &caller, session_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(session.to_json(&ctx.public_url)))
+}
+
+#[patch("/checkout_sessions/{id}")]
+async fn update(ctx: Data<Context>, caller: Caller, id: Path<String>, body: Bytes) -> Response {
+    let session = sessions::update(&ctx, &caller, session_id(&id)?, &body).await?;
+    Ok(HttpResponse::Ok().json(session.to_json(&ctx.public_url)))
+}
+
+#[delete("/checkout_sessions/{id}")]
+async fn expire(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
+    sessions::expire(&ctx, &caller, session_id(&id)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(retrieve)
+        .service(update)
+        .service(expire);
+}

@@ -1,0 +1,74 @@
+//! What wraps every request: its id, its log line and metrics, and the error shape of the API.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::web::Data;
+use tracing::Instrument;
+
+use super::error::{ApiError, REQUEST_ID, Shaped};
+use super::metrics::Metrics;
+
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A caller's own request id is kept when it is short and plain; otherwise a new one is made.
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+}
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let id = request_id(&req);
+    let started = Instant::now();
+    let method = req.method().clone();
+    // The path, never the query string: it is where a careless link could carry personal data.
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+    let metrics = req.app_data::<Data<Metrics>>().cloned();
+    let api = req.path().starts_with("/v1");
+
+    let res = REQUEST_ID
+        .scope(id.clone(), next.call(req))
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
+
+    let status = res.status();
+    let mut res =
+        if api && status.as_u16() >= 400 && res.response().extensions().get::<Shaped>().is_none() {
+            let (req, _) = res.into_parts();
+            let body = ApiError::from_status(status).body(&id);
+            ServiceResponse::new(req, actix_web::HttpResponse::build(status).json(body))
+        } else {
+            res
+        };
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    let elapsed = started.elapsed();
+    if let Some(m) = metrics {
+        m.observe(method.as_str(), status.as_u16(), elapsed);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            status = status.as_u16(),
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "served"
+        );
+    });
+    Ok(res)
+}

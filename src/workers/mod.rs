@@ -1,0 +1,36 @@
+//! Background work that runs beside the HTTP server and stops with it.
+
+pub mod sweeper;
+
+use tokio::sync::watch;
+
+/// Tells workers to stop. Dropping it stops them too.
+pub struct Shutdown(watch::Sender<bool>);
+
+/// A worker's side of [`Shutdown`].
+#[derive(Clone)]
+pub struct Stopping(watch::Receiver<bool>);
+
+pub fn shutdown_channel() -> (Shutdown, Stopping) {
+    let (tx, rx) = watch::channel(false);
+    (Shutdown(tx), Stopping(rx))
+}
+
+impl Shutdown {
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Stopping {
+    /// Waits up to `d`; true when the worker should stop.
+    pub async fn sleep(&mut self, d: std::time::Duration) -> bool {
+        if *self.0.borrow() {
+            return true;
+        }
+        match tokio::time::timeout(d, self.0.changed()).await {
+            Ok(_) => true,
+            Err(_) => *self.0.borrow(),
+        }
+    }
+}

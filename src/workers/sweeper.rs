@@ -1,0 +1,44 @@
+//! The expiry sweeper: sessions past `expires_at` that nobody reads are expired here, so the
+//! merchant's listings and (later) `checkout_session.expired` events do not wait for a visit.
+//! Several nodes may sweep one PostgreSQL database; the store skips rows another node holds.
+
+use chrono::Duration;
+
+use super::Stopping;
+use crate::core::Context;
+use crate::domain::time;
+
+/// Sessions expired per statement, so one pass never holds a long transaction.
+const BATCH: i64 = 500;
+/// How long an idempotency key is remembered.
+const IDEMPOTENCY_TTL: Duration = Duration::hours(24);
+
+/// One pass: expire every session that is due, and forget old idempotency keys.
+pub async fn sweep(ctx: &Context) -> Result<usize, crate::store::StoreError> {
+    let mut expired = 0;
+    loop {
+        let batch = ctx.store.expire_due(time::now(), None, BATCH).await?;
+        expired += batch.len();
+        if (batch.len() as i64) < BATCH {
+            break;
+        }
+    }
+    ctx.store
+        .delete_idempotency_before(time::now() - IDEMPOTENCY_TTL)
+        .await?;
+    Ok(expired)
+}
+
+pub async fn run(ctx: Context, mut stopping: Stopping) {
+    let interval = ctx.settings.sweep_interval();
+    loop {
+        match sweep(&ctx).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "expired sessions past their time"),
+            Err(e) => tracing::warn!(error = %e, "expiry sweep failed; will retry"),
+        }
+        if stopping.sleep(interval).await {
+            break;
+        }
+    }
+}
