@@ -26,7 +26,12 @@ pub struct Created {
 
 fn parse_object(body: &[u8]) -> Result<Map<String, Value>> {
     match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => Ok(m),
+        Ok(Value::Object(m)) => {
+            if let Some(field) = nul_character(&m) {
+                return Err(Error::invalid(&field, "must not contain the NUL character"));
+            }
+            Ok(m)
+        }
         Ok(other) => Err(Error::invalid(
             "body",
             format!(
@@ -36,6 +41,22 @@ fn parse_object(body: &[u8]) -> Result<Map<String, Value>> {
         )),
         Err(e) => Err(Error::MalformedJson(e.to_string())),
     }
+}
+
+/// The first field whose text holds U+0000, which no database column should carry (PostgreSQL
+/// refuses it), found before any rule looks at the values.
+fn nul_character(body: &Map<String, Value>) -> Option<String> {
+    fn has_nul(v: &Value) -> bool {
+        match v {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(a) => a.iter().any(has_nul),
+            Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
+        }
+    }
+    body.iter()
+        .find(|(k, v)| k.contains('\0') || has_nul(v))
+        .map(|(k, _)| k.replace('\0', "\\0"))
 }
 
 fn rules(ctx: &Context, caller: &Caller, now: DateTime<Utc>, created_at: DateTime<Utc>) -> Rules {

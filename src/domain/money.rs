@@ -136,7 +136,7 @@ pub fn format(amount: i64, currency: Currency, locale: Locale) -> String {
         number.push('-');
     }
     for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
             number.push(group);
         }
         number.push(c);

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::fields::{Field, FieldError, FieldResult};
 use super::money::{Currency, MAX_AMOUNT, Totals};
 use super::provider::{Provider, ProviderList};
+use crate::qr::{PayloadError, QrCodeData};
 
 /// How long a session stays open when the merchant does not say.
 pub const DEFAULT_LIFETIME: Duration = Duration::minutes(60);
@@ -96,7 +97,7 @@ pub struct SessionFields {
     pub cancel_url: Option<String>,
     pub expires_at: DateTime<Utc>,
     pub qr_code_type: QrCodeType,
-    pub qr_code_data: Option<Map<String, Value>>,
+    pub qr_code_data: Option<QrCodeData>,
     pub spi_account_number: Option<String>,
     pub payment_link_id: Option<Uuid>,
     pub payment_request_id: Option<Uuid>,
@@ -245,7 +246,9 @@ impl SessionFields {
             .parse()
             .map_err(|e: String| f.error(e)))
         .unwrap_or(QrCodeType::Dynamic);
-        let qr_code_data = optional!("qr_code_data", |f| f.object().cloned());
+        let qr_code_data = optional!("qr_code_data", |f| {
+            QrCodeData::from_json(f.value).map_err(|e| payload_error(&e))
+        });
         let spi_account_number = optional!("spi_account_number", parse_spi_account);
         let payment_link_id = optional!("payment_link_id", |f| f.uuid());
         let payment_request_id = optional!("payment_request_id", |f| f.uuid());
@@ -278,6 +281,11 @@ impl SessionFields {
                 "allowed_providers",
                 "must include SPI when is_spi is true",
             ));
+        }
+        if let (Some(data), Some(currency)) = (&qr_code_data, currency)
+            && let Err(e) = data.check_currency(currency.code())
+        {
+            errors.push(FieldError::new("currency_code", e.to_string()));
         }
         if let (Some(a), Some(q)) = (amount, Some(quantity))
             && Totals::compute(a, q, 0).subtotal > MAX_AMOUNT
@@ -359,7 +367,9 @@ impl SessionFields {
         m.insert("qr_code_type".into(), self.qr_code_type.as_str().into());
         m.insert(
             "qr_code_data".into(),
-            self.qr_code_data.clone().map_or(Value::Null, Value::Object),
+            self.qr_code_data
+                .as_ref()
+                .map_or(Value::Null, QrCodeData::to_json),
         );
         m.insert("spi_account_number".into(), text(&self.spi_account_number));
         m.insert("payment_link_id".into(), uuid(&self.payment_link_id));
@@ -373,6 +383,15 @@ impl SessionFields {
         );
         m
     }
+}
+
+/// A QR payload error as a field error; its message already names the field.
+fn payload_error(e: &PayloadError) -> FieldError {
+    let message = e.to_string();
+    let message = message
+        .strip_prefix(e.field())
+        .map_or(message.as_str(), str::trim_start);
+    FieldError::new(e.field(), message)
 }
 
 fn parse_email(f: Field<'_>) -> FieldResult<String> {

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::session::{CheckoutSession, SessionFields};
+use crate::qr::QrCodeData;
 
 #[derive(sqlx::FromRow)]
 pub(super) struct SessionRow {
@@ -37,7 +38,7 @@ pub(super) struct SessionRow {
     pub cancel_url: Option<String>,
     pub expires_at: DateTime<Utc>,
     pub qr_code_type: String,
-    pub qr_code_data: Option<Json<Map<String, Value>>>,
+    pub qr_code_data: Option<Json<Value>>,
     pub spi_account_number: Option<String>,
     pub spi_qr_code_id: Option<Uuid>,
     pub qr_payload: Option<String>,
@@ -97,7 +98,11 @@ impl TryFrom<SessionRow> for CheckoutSession {
                 cancel_url: r.cancel_url,
                 expires_at: r.expires_at,
                 qr_code_type: parsed("qr_code_type", &r.qr_code_type)?,
-                qr_code_data: r.qr_code_data.map(|j| j.0),
+                qr_code_data: r
+                    .qr_code_data
+                    .map(|j| QrCodeData::from_json(&j.0))
+                    .transpose()
+                    .map_err(|e| StoreError::Corrupt(format!("qr_code_data: {e}")))?,
                 spi_account_number: r.spi_account_number,
                 payment_link_id: r.payment_link_id,
                 payment_request_id: r.payment_request_id,
@@ -150,7 +155,11 @@ macro_rules! bind_session {
             .bind(f.cancel_url.clone())
             .bind(f.expires_at)
             .bind(f.qr_code_type.as_str())
-            .bind(f.qr_code_data.clone().map(sqlx::types::Json))
+            .bind(
+                f.qr_code_data
+                    .as_ref()
+                    .map(|d| sqlx::types::Json(d.to_json())),
+            )
             .bind(f.spi_account_number.clone())
             .bind(s.spi_qr_code_id)
             .bind(s.qr_payload.clone())

@@ -1,0 +1,254 @@
+//! `spawn_app()`: the real server on a random port with a fresh database, and a client for it.
+//!
+//! Every test runs on SQLite, and on PostgreSQL as well when `CAISSE_TEST_POSTGRES_URL` names a
+//! server (each test gets a database of its own there). Without it the PostgreSQL half of each
+//! test says it was skipped.
+
+use caisse::config::Settings;
+use caisse::core::{Context, organizations};
+use caisse::domain::session::Environment;
+use caisse::startup::{Application, open_store};
+use reqwest::{Client, Response};
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// A fresh, empty database on this backend; `None` when PostgreSQL is not configured.
+    pub async fn fresh_database(self) -> Option<String> {
+        match self {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join("caisse-tests");
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                Some(format!(
+                    "sqlite:{}",
+                    dir.join(format!("{}.db", Uuid::new_v4())).display()
+                ))
+            }
+            Backend::Postgres => {
+                let Ok(base) = std::env::var("CAISSE_TEST_POSTGRES_URL") else {
+                    eprintln!("skipped on PostgreSQL: CAISSE_TEST_POSTGRES_URL is not set");
+                    return None;
+                };
+                let name = format!("caisse_test_{}", Uuid::new_v4().simple());
+                let pool = sqlx::PgPool::connect(&base)
+                    .await
+                    .expect("CAISSE_TEST_POSTGRES_URL is set but PostgreSQL is unreachable");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&pool)
+                    .await
+                    .expect("create a test database");
+                pool.close().await;
+                let (prefix, _) = base
+                    .rsplit_once('/')
+                    .expect("a database URL ends with /<database>");
+                Some(format!("{prefix}/{name}"))
+            }
+        }
+    }
+}
+
+pub fn test_settings(database_url: String) -> Settings {
+    Settings {
+        database_url,
+        bind: "127.0.0.1:0".into(),
+        public_url: None,
+        max_quantity: 99,
+        sweep_interval_secs: 1,
+        workers: Some(2),
+        log_format: "text".into(),
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub ctx: Context,
+    pub client: Client,
+    pub organization_id: Uuid,
+    /// A test-environment key of `organization_id`.
+    pub key: String,
+    pub handle: actix_web::dev::ServerHandle,
+}
+
+/// Starts caisse on `backend` with one organization and a test key; `None` when the backend is
+/// not available here.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let database_url = backend.fresh_database().await?;
+    Some(spawn_app_on(database_url).await)
+}
+
+pub async fn spawn_app_on(database_url: String) -> TestApp {
+    if std::env::var_os("CAISSE_TEST_LOG").is_some() {
+        caisse::telemetry::init("text");
+    }
+    let settings = test_settings(database_url);
+    let store = open_store(&settings).await.expect("open the test database");
+    let app = Application::build(settings, store)
+        .await
+        .expect("start the server");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let ctx = app.context().clone();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    let (organization_id, key) = new_organization(&ctx, "Boutique Awa", Environment::Test).await;
+    TestApp {
+        address,
+        ctx,
+        client: Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        organization_id,
+        key,
+        handle,
+    }
+}
+
+/// A new organization and a key of it, as the operator's CLI makes them.
+pub async fn new_organization(ctx: &Context, name: &str, env: Environment) -> (Uuid, String) {
+    let org = organizations::create(ctx, name, &[])
+        .await
+        .expect("create organization");
+    let (_, key) = organizations::create_key(ctx, org.id, env)
+        .await
+        .expect("create key");
+    (org.id, key)
+}
+
+/// A valid session body to vary in tests.
+pub fn session_body() -> Value {
+    serde_json::json!({
+        "amount": 10000,
+        "currency_code": "XOF",
+        "title": "Pagne wax",
+        "success_url": "https://shop.example/merci?cs={CHECKOUT_SESSION_ID}",
+        "cancel_url": "https://shop.example/panier",
+        "metadata": {"order_id": "A-42"},
+    })
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post_json(&self, path: &str, key: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("X-API-KEY", key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("X-API-KEY", &self.key)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn create_session(&self, body: &Value) -> Response {
+        self.post_json("/v1/checkout_sessions", &self.key, body)
+            .await
+    }
+
+    /// Creates a session that must succeed and returns it.
+    pub async fn session(&self, body: &Value) -> Value {
+        let res = self.create_session(body).await;
+        assert_eq!(res.status(), 201, "create failed");
+        res.json().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .header("X-API-KEY", key)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn patch(&self, path: &str, key: &str, body: &Value) -> Response {
+        self.client
+            .patch(self.url(path))
+            .header("X-API-KEY", key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .header("X-API-KEY", key)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// Reads an error response and checks its shape: the body's request id is the header's.
+pub async fn error_of(res: Response) -> Value {
+    let header = res
+        .headers()
+        .get("x-request-id")
+        .expect("every response has X-Request-Id")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body: Value = res.json().await.expect("an error body is JSON");
+    assert_eq!(
+        body["request_id"],
+        header.as_str(),
+        "request id in body and header: {body}"
+    );
+    assert!(body["error"]["code"].is_string(), "{body}");
+    assert!(body["error"]["message"].is_string(), "{body}");
+    assert!(
+        body["error"]["details"].is_object() || body["error"].get("details").is_none(),
+        "{body}"
+    );
+    body
+}
+
+/// The field an error names.
+pub fn error_field(body: &Value) -> &str {
+    body["error"]["details"]["field"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+/// Runs each listed `async fn(Backend)` test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,12 @@
+//! The HTTP suite: the real server, a real database, requests over loopback.
+
+mod helpers;
+
+mod checkout_sessions;
+mod health;
+mod hostile_input;
+mod idempotency;
+mod isolation;
+mod lifecycle;
+mod qr_code_data;
+mod sdk;
