@@ -1,0 +1,851 @@
+//! The `caisse` binary as an operator runs it: the real executable, a fresh SQLite file in a
+//! directory of its own, a free port on 127.0.0.1, configuration through the environment only,
+//! and HTTP over loopback. Every server started here is killed when its test ends, however it
+//! ends.
+
+use std::fs::File;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::Duration;
+
+use reqwest::{Client, Response};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const BIN: &str = env!("CARGO_BIN_EXE_caisse");
+
+/// Polling: at most this many tries, this far apart (10 s in all).
+const POLL_TRIES: u32 = 100;
+const POLL_EVERY: Duration = Duration::from_millis(100);
+
+/// The lines `caisse` prints for the operator on a new database (not log lines).
+const BANNER_PREFIXES: [&str; 4] = [
+    "New database: created the demo organization",
+    "Test API key (shown once):",
+    "Demo checkout:",
+    "caisse is listening on",
+];
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local address").port()
+}
+
+fn port_is_open(port: u16) -> bool {
+    TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(500),
+    )
+    .is_ok()
+}
+
+fn client() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("HTTP client")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A temporary directory holding one test's database and captured output; removed on drop.
+struct Workspace {
+    dir: PathBuf,
+    database_url: String,
+}
+
+impl Workspace {
+    fn new() -> Workspace {
+        let dir = std::env::temp_dir().join(format!("caisse-cli-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("create a temp dir");
+        let database_url = format!("sqlite:{}", dir.join("caisse.db").display());
+        Workspace { dir, database_url }
+    }
+
+    /// `caisse <args>` on this workspace's database, bound to `port`, with nothing inherited
+    /// from the environment that could change its settings.
+    fn command(&self, port: u16, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env("DATABASE_URL", &self.database_url)
+            .env("CAISSE_BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "info")
+            .env("CAISSE_WORKERS", "2")
+            .env_remove("CAISSE_PUBLIC_URL")
+            .env_remove("CAISSE_LOG_FORMAT")
+            .env_remove("CAISSE_MAX_QUANTITY")
+            .env_remove("CAISSE_SWEEP_INTERVAL")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs a command to completion.
+    fn run(&self, port: u16, args: &[&str]) -> Output {
+        self.command(port, args).output().expect("run caisse")
+    }
+
+    /// Starts the server (`caisse` with `args`, usually none) with its stdout and stderr
+    /// captured to files named after `name`.
+    fn serve(&self, name: &str, port: u16, args: &[&str], envs: &[(&str, &str)]) -> Server {
+        let stdout = self.dir.join(format!("{name}.stdout"));
+        let stderr = self.dir.join(format!("{name}.stderr"));
+        let child = self
+            .command(port, args)
+            .envs(envs.iter().copied())
+            .stdout(File::create(&stdout).expect("stdout file"))
+            .stderr(File::create(&stderr).expect("stderr file"))
+            .spawn()
+            .expect("start caisse");
+        Server {
+            child,
+            port,
+            stdout,
+            stderr,
+        }
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A running `caisse`; killed on drop if it is still running.
+struct Server {
+    child: Child,
+    port: u16,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.stdout).unwrap_or_default()
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// The complete lines printed on stdout so far.
+    fn stdout_lines(&self) -> Vec<String> {
+        let out = self.stdout();
+        let complete = out.rfind('\n').map_or("", |end| &out[..end]);
+        complete.lines().map(str::to_string).collect()
+    }
+
+    fn output_for_diagnosis(&self) -> String {
+        format!(
+            "--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout(),
+            self.stderr()
+        )
+    }
+
+    /// Panics (with the server's output) if it has exited.
+    fn assert_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!(
+                "caisse exited early with {status}\n{}",
+                self.output_for_diagnosis()
+            );
+        }
+    }
+
+    /// Waits for a stdout line that `matches` accepts and returns it.
+    async fn wait_for_line(&mut self, what: &str, matches: impl Fn(&str) -> bool) -> String {
+        for _ in 0..POLL_TRIES {
+            if let Some(line) = self.stdout_lines().into_iter().find(|l| matches(l)) {
+                return line;
+            }
+            self.assert_running();
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+        panic!(
+            "caisse never printed {what}\n{}",
+            self.output_for_diagnosis()
+        );
+    }
+
+    /// Waits until `/healthz` answers 200.
+    async fn wait_healthy(&mut self, client: &Client) {
+        for _ in 0..POLL_TRIES {
+            if let Ok(res) = client.get(self.url("/healthz")).send().await
+                && res.status() == 200
+            {
+                return;
+            }
+            self.assert_running();
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+        panic!(
+            "/healthz never answered 200\n{}",
+            self.output_for_diagnosis()
+        );
+    }
+
+    /// Sends SIGTERM and waits (up to `within`) for the process to exit by itself.
+    async fn terminate(&mut self, within: Duration) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for caisse") {
+                return status;
+            }
+            if started.elapsed() > within {
+                panic!(
+                    "caisse did not exit within {within:?} of SIGTERM\n{}",
+                    self.output_for_diagnosis()
+                );
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+    }
+}
+
+/// The first whitespace-separated word of `line` that starts with `prefix`.
+fn word_starting_with<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
+    line.split_whitespace().find(|w| w.starts_with(prefix))
+}
+
+fn is_banner(line: &str) -> bool {
+    BANNER_PREFIXES.iter().any(|p| line.starts_with(p))
+}
+
+async fn list_sessions(client: &Client, server: &Server, key: &str) -> Value {
+    let res = client
+        .get(server.url("/v1/checkout_sessions"))
+        .header("X-API-KEY", key)
+        .send()
+        .await
+        .expect("list sessions");
+    assert_eq!(res.status(), 200, "list with the key");
+    res.json().await.expect("a JSON list")
+}
+
+/// Counts the organizations in a database, read after the server has stopped.
+async fn organizations_in(database_url: &str) -> i64 {
+    let store = caisse::store::Store::connect(database_url)
+        .await
+        .expect("open the database");
+    let n = store
+        .count_organizations()
+        .await
+        .expect("count organizations");
+    store.close().await;
+    n
+}
+
+#[tokio::test]
+async fn first_run_prints_a_demo_key_and_a_working_checkout_url() {
+    let ws = Workspace::new();
+    let http = client();
+    let port = free_port();
+    let mut server = ws.serve("first", port, &[], &[]);
+
+    let key_line = server
+        .wait_for_line("the test key", |l| l.contains("sk_test_"))
+        .await;
+    let key = word_starting_with(&key_line, "sk_test_")
+        .expect("a key word")
+        .to_string();
+    assert_eq!(key.len(), "sk_test_".len() + 64, "a full key: {key_line}");
+    let base = format!("http://127.0.0.1:{port}/checkout/");
+    let url_line = server
+        .wait_for_line("the demo checkout URL", |l| l.contains(&base))
+        .await;
+    let url = word_starting_with(&url_line, &base)
+        .expect("a URL word")
+        .to_string();
+    let session_id = Uuid::parse_str(&url[base.len()..]).expect("the URL ends with a UUID");
+    server.wait_healthy(&http).await;
+
+    let page = http.get(&url).send().await.expect("GET the demo checkout");
+    assert_eq!(page.status(), 200, "the demo checkout page");
+    let content_type = page.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Pagne wax — 6 yards"),
+        "the demo title: {html}"
+    );
+
+    let list = list_sessions(&http, &server, &key).await;
+    assert_eq!(list["pagination"]["total"], 1, "{list}");
+    assert_eq!(
+        list["data"][0]["checkout_session_id"],
+        session_id.to_string()
+    );
+
+    let status = server.terminate(Duration::from_secs(15)).await;
+    assert!(status.success(), "first run exited with {status}");
+    drop(server);
+
+    // The same database again: nothing new is seeded and no key is printed.
+    let port = free_port();
+    let mut again = ws.serve("second", port, &[], &[]);
+    again
+        .wait_for_line("that it is listening", |l| {
+            l.starts_with("caisse is listening on")
+        })
+        .await;
+    again.wait_healthy(&http).await;
+    let list = list_sessions(&http, &again, &key).await;
+    assert_eq!(
+        list["pagination"]["total"], 1,
+        "the first key still sees one session: {list}"
+    );
+    let status = again.terminate(Duration::from_secs(15)).await;
+    assert!(status.success(), "second run exited with {status}");
+    let out = again.stdout();
+    assert!(
+        !out.contains("sk_test_") && !out.contains("sk_live_"),
+        "a restart printed a key:\n{out}"
+    );
+    assert!(
+        !out.contains("demo organization") && !out.contains("Demo checkout"),
+        "a restart seeded the demo again:\n{out}"
+    );
+    drop(again);
+    assert_eq!(organizations_in(&ws.database_url).await, 1);
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_gracefully() {
+    let ws = Workspace::new();
+    let http = client();
+    let port = free_port();
+    let mut server = ws.serve("serve", port, &["serve"], &[]);
+    server.wait_healthy(&http).await;
+    // A connection kept alive by the client must not hold the shutdown up past its timeout.
+    let ready = http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+
+    let status = server.terminate(Duration::from_secs(15)).await;
+    assert!(
+        status.success(),
+        "caisse exited with {status} after SIGTERM\n{}",
+        server.output_for_diagnosis()
+    );
+    assert!(!port_is_open(port), "port {port} still accepts connections");
+    assert!(
+        server.stdout().contains("stopped"),
+        "no `stopped` log line\n{}",
+        server.output_for_diagnosis()
+    );
+}
+
+#[tokio::test]
+async fn operator_commands_create_an_organization_a_key_and_a_session() {
+    let ws = Workspace::new();
+    let http = client();
+    let port = free_port();
+
+    let migrate = ws.run(port, &["migrate"]);
+    assert!(migrate.status.success(), "migrate: {migrate:?}");
+
+    let org = ws.run(port, &["organization", "create", "--name", "Boutique Awa"]);
+    assert!(org.status.success(), "organization create: {org:?}");
+    let org_out = text(&org.stdout);
+    let org_id = Uuid::parse_str(org_out.trim())
+        .unwrap_or_else(|_| panic!("stdout is the organization id alone: {org_out:?}"))
+        .to_string();
+
+    let key = ws.run(
+        port,
+        &[
+            "key",
+            "create",
+            "--organization",
+            &org_id,
+            "--environment",
+            "live",
+        ],
+    );
+    assert!(key.status.success(), "key create: {key:?}");
+    let key_out = text(&key.stdout);
+    let live_key = key_out.trim().to_string();
+    assert!(
+        live_key.starts_with("sk_live_") && live_key.len() == "sk_live_".len() + 64,
+        "stdout is the key alone: {key_out:?}"
+    );
+    let key_err = text(&key.stderr);
+    assert!(
+        !key_err.contains(&live_key["sk_live_".len()..]),
+        "the key is on stderr: {key_err}"
+    );
+
+    let session = ws.run(
+        port,
+        &[
+            "session",
+            "create",
+            "--organization",
+            &org_id,
+            "--environment",
+            "live",
+            "--amount",
+            "2500",
+            "--currency",
+            "EUR",
+            "--title",
+            "Atelier",
+        ],
+    );
+    assert!(session.status.success(), "session create: {session:?}");
+    let session_out = text(&session.stdout);
+    let session_url = session_out.trim().to_string();
+    let base = format!("http://127.0.0.1:{port}/checkout/");
+    assert!(
+        session_url.starts_with(&base),
+        "stdout is the checkout URL alone: {session_out:?}"
+    );
+    let session_id = Uuid::parse_str(&session_url[base.len()..])
+        .unwrap_or_else(|_| panic!("the URL ends with a UUID: {session_url}"))
+        .to_string();
+
+    // Bad input: a non-zero exit, a message naming the fault, nothing created.
+    let zero = ws.run(
+        port,
+        &[
+            "session",
+            "create",
+            "--organization",
+            &org_id,
+            "--environment",
+            "live",
+            "--amount",
+            "0",
+            "--currency",
+            "EUR",
+            "--title",
+            "Atelier",
+        ],
+    );
+    assert!(!zero.status.success(), "--amount 0 succeeded: {zero:?}");
+    let zero_err = text(&zero.stderr);
+    assert!(
+        zero_err.contains("amount"),
+        "stderr names amount: {zero_err}"
+    );
+    assert!(!text(&zero.stdout).contains("/checkout/"), "{zero:?}");
+
+    let stranger = Uuid::new_v4().to_string();
+    let unknown = ws.run(
+        port,
+        &[
+            "session",
+            "create",
+            "--organization",
+            &stranger,
+            "--amount",
+            "2500",
+            "--title",
+            "Atelier",
+        ],
+    );
+    assert!(
+        !unknown.status.success(),
+        "an unknown organization succeeded: {unknown:?}"
+    );
+    let unknown_err = text(&unknown.stderr);
+    assert!(
+        unknown_err.contains("organization") && unknown_err.contains(&stranger),
+        "stderr names the unknown organization: {unknown_err}"
+    );
+    assert!(!text(&unknown.stdout).contains("/checkout/"), "{unknown:?}");
+
+    let unknown_key = ws.run(port, &["key", "create", "--organization", &stranger]);
+    assert!(
+        !unknown_key.status.success(),
+        "a key for an unknown organization: {unknown_key:?}"
+    );
+    let unknown_key_err = text(&unknown_key.stderr);
+    assert!(
+        unknown_key_err.contains("organization"),
+        "stderr names the organization: {unknown_key_err}"
+    );
+    assert!(
+        !text(&unknown_key.stdout).contains("sk_"),
+        "{unknown_key:?}"
+    );
+
+    let no_name = ws.run(port, &["organization", "create", "--name", "  "]);
+    assert!(!no_name.status.success(), "a blank name: {no_name:?}");
+    assert!(text(&no_name.stderr).contains("name"), "{no_name:?}");
+
+    // The server on that database: no demo (an organization exists), the key works, and it
+    // sees the CLI's session and nothing else.
+    let mut server = ws.serve("serve", port, &[], &[]);
+    server
+        .wait_for_line("that it is listening", |l| {
+            l.starts_with("caisse is listening on")
+        })
+        .await;
+    server.wait_healthy(&http).await;
+    assert!(
+        !server.stdout().contains("sk_test_"),
+        "a demo key on a database that has an organization\n{}",
+        server.output_for_diagnosis()
+    );
+
+    let list = list_sessions(&http, &server, &live_key).await;
+    assert_eq!(list["pagination"]["total"], 1, "{list}");
+    let listed = &list["data"][0];
+    assert_eq!(listed["checkout_session_id"], session_id.as_str(), "{list}");
+    assert_eq!(listed["organization_id"], org_id.as_str(), "{listed}");
+    assert_eq!(listed["amount"], 2500, "{listed}");
+    assert_eq!(listed["currency_code"], "EUR", "{listed}");
+    assert_eq!(listed["title"], "Atelier", "{listed}");
+    assert_eq!(listed["environment"], "live", "{listed}");
+    assert_eq!(listed["created_by"], "cli", "{listed}");
+    assert_eq!(listed["status"], "open", "{listed}");
+    assert_eq!(listed["url"], session_url.as_str(), "{listed}");
+
+    let page = http.get(&session_url).send().await.unwrap();
+    assert_eq!(page.status(), 200, "the URL the CLI printed is served");
+    assert!(page.text().await.unwrap().contains("Atelier"));
+
+    let status = server.terminate(Duration::from_secs(15)).await;
+    assert!(status.success(), "exited with {status}");
+    drop(server);
+    assert_eq!(
+        organizations_in(&ws.database_url).await,
+        1,
+        "bad input created an organization"
+    );
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let ws = Workspace::new();
+    let port = free_port();
+    let cases: [(&[&str], &[&str]); 6] = [
+        (
+            &["--help"],
+            &[
+                "serve",
+                "migrate",
+                "organization",
+                "key",
+                "session",
+                "--database-url",
+                "--bind",
+                "--public-url",
+                "--log-format",
+            ],
+        ),
+        (
+            &["serve", "--help"],
+            &["--bind", "--database-url", "--workers"],
+        ),
+        (&["migrate", "--help"], &["--database-url"]),
+        (
+            &["organization", "create", "--help"],
+            &["--name", "--allowed-origin"],
+        ),
+        (
+            &["key", "create", "--help"],
+            &["--organization", "--environment", "test", "live"],
+        ),
+        (
+            &["session", "create", "--help"],
+            &[
+                "--organization",
+                "--environment",
+                "--amount",
+                "--currency",
+                "--title",
+                "--description",
+                "--quantity",
+                "--allow-quantity",
+                "--allow-coupon-code",
+                "--success-url",
+                "--cancel-url",
+            ],
+        ),
+    ];
+    for (args, mentions) in cases {
+        let out = ws.run(port, args);
+        let help = text(&out.stdout);
+        assert!(out.status.success(), "caisse {}: {out:?}", args.join(" "));
+        for option in mentions {
+            assert!(
+                help.contains(option),
+                "`caisse {}` does not mention {option}:\n{help}",
+                args.join(" ")
+            );
+        }
+    }
+    assert!(
+        !ws.dir.join("caisse.db").exists(),
+        "--help touched the database"
+    );
+}
+
+/// An operator asking for help on a configured host must not get the database password back:
+/// help output ends up in terminals, screenshots and support tickets.
+#[test]
+fn help_does_not_print_the_database_password() {
+    let ws = Workspace::new();
+    let port = free_port();
+    let password = "s3cret-pw-7731";
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+    ] {
+        let out = ws
+            .command(port, args)
+            .env(
+                "DATABASE_URL",
+                format!("postgres://caisse:{password}@db.internal/caisse"),
+            )
+            .output()
+            .expect("run caisse");
+        assert!(out.status.success(), "caisse {}: {out:?}", args.join(" "));
+        let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            !shown.contains(password),
+            "`caisse {}` prints the database password:\n{}",
+            args.join(" "),
+            shown
+                .lines()
+                .filter(|l| l.contains(password))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
+
+/// One server run for the log test: its captured output and the request ids it answered with.
+struct LoggedRun {
+    stdout: String,
+    stderr: String,
+    key: String,
+    request_ids: Vec<String>,
+    database_url: String,
+}
+
+const EMAIL: &str = "awa.secret@example.com";
+const PHONE: &str = "+225 07 12 34 56 78";
+const PHONE_DIGITS: &str = "2250712345678";
+const METADATA: &str = "colis-rouge-9431";
+const CALLER_REQUEST_ID: &str = "operator-check-42";
+
+fn request_id_of(res: &Response) -> String {
+    res.headers()
+        .get("x-request-id")
+        .expect("every response has X-Request-Id")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Starts a server on a new database with `CAISSE_LOG_FORMAT=format`, sends requests that
+/// carry a key, an email, a phone and metadata, and stops it.
+async fn logged_run(format: &str) -> LoggedRun {
+    let ws = Workspace::new();
+    let http = client();
+    let port = free_port();
+    let mut server = ws.serve(
+        &format!("log-{format}"),
+        port,
+        &[],
+        &[("CAISSE_LOG_FORMAT", format)],
+    );
+    let key_line = server
+        .wait_for_line("the test key", |l| l.contains("sk_test_"))
+        .await;
+    let key = word_starting_with(&key_line, "sk_test_")
+        .expect("a key word")
+        .to_string();
+    server.wait_healthy(&http).await;
+    let mut request_ids = Vec::new();
+
+    let body = json!({
+        "amount": 10000,
+        "currency_code": "XOF",
+        "title": "Pagne wax",
+        "customer_email": EMAIL,
+        "customer_phone": PHONE,
+        "metadata": {"parcel": METADATA},
+        "success_url": "https://shop.example/merci?cs={CHECKOUT_SESSION_ID}",
+    });
+    let res = http
+        .post(server.url("/v1/checkout_sessions"))
+        .header("X-API-KEY", &key)
+        .header("X-Request-Id", CALLER_REQUEST_ID)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "create");
+    assert_eq!(request_id_of(&res), CALLER_REQUEST_ID, "a plain id is kept");
+    request_ids.push(request_id_of(&res));
+    let created: Value = res.json().await.unwrap();
+    let id = created["checkout_session_id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+    assert_eq!(created["customer_email"], EMAIL, "{created}");
+
+    let res = http
+        .get(server.url(&format!("/v1/checkout_sessions/{id}")))
+        .header("X-API-KEY", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "retrieve");
+    request_ids.push(request_id_of(&res));
+
+    let bad = json!({"amount": 0, "currency_code": "XOF", "title": "Pagne wax",
+                     "customer_email": EMAIL, "customer_phone": PHONE});
+    let res = http
+        .post(server.url("/v1/checkout_sessions"))
+        .header("X-API-KEY", &key)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422, "a bad body");
+    request_ids.push(request_id_of(&res));
+
+    let res = http
+        .post(server.url("/v1/checkout_sessions"))
+        .header("X-API-KEY", &key)
+        .header("Content-Type", "application/json")
+        .body(format!("{{\"customer_email\": \"{EMAIL}\","))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "malformed JSON");
+    request_ids.push(request_id_of(&res));
+
+    let wrong_key = format!("sk_test_{}", "ab".repeat(32));
+    let res = http
+        .get(server.url("/v1/checkout_sessions"))
+        .header("X-API-KEY", &wrong_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "a wrong key");
+    request_ids.push(request_id_of(&res));
+
+    let res = http
+        .get(server.url(&format!("/checkout/{id}?email={EMAIL}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        200,
+        "the checkout page with the email in the query"
+    );
+    request_ids.push(request_id_of(&res));
+
+    let status = server.terminate(Duration::from_secs(15)).await;
+    assert!(status.success(), "exited with {status}");
+    let run = LoggedRun {
+        stdout: server.stdout(),
+        stderr: server.stderr(),
+        key,
+        request_ids,
+        database_url: ws.database_url.clone(),
+    };
+    drop(server);
+    run
+}
+
+fn check_logs(format: &str, run: &LoggedRun) {
+    let all = format!("{}\n{}", run.stdout, run.stderr);
+    let secret = &run.key["sk_test_".len()..];
+    // The stored prefix (`sk_test_` and 8 characters) may be shown; the rest never is.
+    let hidden = &secret[8..];
+
+    let banner_with_key: Vec<&str> = all.lines().filter(|l| l.contains(hidden)).collect();
+    assert_eq!(
+        banner_with_key.len(),
+        1,
+        "[{format}] the key is printed once, in the banner:\n{all}"
+    );
+    assert!(
+        banner_with_key[0].starts_with("Test API key (shown once):"),
+        "[{format}] the key in a line that is not the banner: {}",
+        banner_with_key[0]
+    );
+    assert!(
+        !all.contains("sk_test_abababab"),
+        "[{format}] the wrong key was logged:\n{all}"
+    );
+
+    let log_lines: Vec<&str> = all
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !is_banner(l))
+        .collect();
+    for line in &log_lines {
+        for private in [EMAIL, "awa.secret", PHONE, PHONE_DIGITS, METADATA] {
+            assert!(
+                !line.contains(private),
+                "[{format}] a log line carries {private:?}: {line}"
+            );
+        }
+        assert!(
+            !line.contains(&run.database_url),
+            "[{format}] a log line carries the database URL: {line}"
+        );
+    }
+
+    for id in &run.request_ids {
+        let served: Vec<&&str> = log_lines
+            .iter()
+            .filter(|l| l.contains(id.as_str()) && l.contains("served"))
+            .collect();
+        assert_eq!(
+            served.len(),
+            1,
+            "[{format}] one `served` line for request {id}:\n{all}"
+        );
+        assert!(
+            served[0].contains("request_id"),
+            "[{format}] no request_id field: {}",
+            served[0]
+        );
+        if format == "json" {
+            let event: Value = serde_json::from_str(served[0])
+                .unwrap_or_else(|e| panic!("[json] not JSON ({e}): {}", served[0]));
+            assert_eq!(event["span"]["request_id"], id.as_str(), "{event}");
+            assert!(event["fields"]["status"].is_number(), "{event}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn logs_carry_no_secret_or_customer_email() {
+    for format in ["text", "json"] {
+        let run = logged_run(format).await;
+        check_logs(format, &run);
+    }
+}
