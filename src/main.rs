@@ -45,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         action: SessionAction,
     },
+    /// Discount coupons, for an operator without code.
+    Coupon {
+        #[command(subcommand)]
+        action: CouponAction,
+    },
 }
 
 #[derive(Subcommand)]
@@ -100,6 +105,47 @@ enum SessionAction {
         success_url: Option<String>,
         #[arg(long)]
         cancel_url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CouponAction {
+    /// Create a discount coupon and print its id.
+    #[command(group = clap::ArgGroup::new("discount").required(true).args(["percentage", "fixed_amount"]))]
+    Create {
+        #[arg(long)]
+        organization: Uuid,
+        #[arg(long, default_value = "test", value_parser = ["test", "live"])]
+        environment: String,
+        /// The code customers type: 1 to 40 of A-Z, 0-9, - and _ (stored upper case).
+        #[arg(long)]
+        code: String,
+        /// A percentage off the subtotal, above 0 and at most 100, with at most two decimals.
+        #[arg(long)]
+        percentage: Option<String>,
+        /// An amount off in the currency's smallest unit (XOF: francs; USD/EUR: cents).
+        #[arg(long, requires = "currency")]
+        fixed_amount: Option<i64>,
+        /// The currency the coupon applies in: required with --fixed-amount, optional otherwise.
+        #[arg(long)]
+        currency: Option<String>,
+        /// How many completed sessions may use it (unlimited when absent).
+        #[arg(long)]
+        max_uses: Option<i64>,
+        /// The largest session quantity it applies to.
+        #[arg(long)]
+        max_quantity_per_use: Option<i64>,
+        /// RFC 3339, e.g. 2026-12-01T00:00:00Z (valid from now when absent).
+        #[arg(long)]
+        valid_from: Option<String>,
+        /// RFC 3339 (never expires when absent).
+        #[arg(long)]
+        expires_at: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Create it switched off.
+        #[arg(long)]
+        inactive: bool,
     },
 }
 
@@ -184,6 +230,49 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 sessions::create(&ctx, &caller, body.to_string().as_bytes(), None).await?;
             let session: serde_json::Value = serde_json::from_str(&created.body)?;
             println!("{}", session["url"].as_str().unwrap_or_default());
+        }
+        Command::Coupon {
+            action:
+                CouponAction::Create {
+                    organization,
+                    environment: env,
+                    code,
+                    percentage,
+                    fixed_amount,
+                    currency,
+                    max_uses,
+                    max_quantity_per_use,
+                    valid_from,
+                    expires_at,
+                    description,
+                    inactive,
+                },
+        } => {
+            if ctx.store.organization(organization).await?.is_none() {
+                return Err(format!("no organization {organization}").into());
+            }
+            let caller = Caller {
+                organization_id: organization,
+                environment: environment(&env),
+                key_id: None,
+            };
+            // The percentage goes to the API's rules as the JSON number it reads as, so the
+            // command line and the API accept exactly the same values.
+            let percentage = percentage.map(|p| {
+                serde_json::from_str::<serde_json::Value>(&p)
+                    .unwrap_or(serde_json::Value::String(p))
+            });
+            let body = json!({
+                "code": code,
+                "discount_type": if percentage.is_some() { "percentage" } else { "fixed" },
+                "discount_percentage": percentage, "discount_fixed_amount": fixed_amount,
+                "currency_code": currency, "max_uses": max_uses,
+                "max_quantity_per_use": max_quantity_per_use, "valid_from": valid_from,
+                "expires_at": expires_at, "description": description, "is_active": !inactive,
+            });
+            let coupon =
+                caisse::core::coupons::create(&ctx, &caller, body.to_string().as_bytes()).await?;
+            println!("{}", coupon.id);
         }
     }
     ctx.store.close().await;

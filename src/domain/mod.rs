@@ -2,6 +2,7 @@
 //! and valid by construction. Nothing here does I/O, so everything here is unit-tested.
 
 pub mod apikey;
+pub mod coupon;
 pub mod fields;
 pub mod money;
 pub mod provider;

@@ -5,6 +5,7 @@
 //! dialects differ the statement says so next to its twin. Values are always bound, never
 //! formatted into SQL.
 
+mod coupons;
 mod organizations;
 mod rows;
 mod sessions;
@@ -20,6 +21,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use coupons::CouponListQuery;
 pub use organizations::{ApiKey, Organization};
 pub use sessions::{IdempotencyRecord, ListQuery, SortOrder};
 
@@ -166,18 +168,30 @@ impl Store {
     pub async fn migrate(&self) -> StoreResult<()> {
         match &self.backend {
             Backend::Sqlite { writer, .. } => {
-                migrator(&[(
-                    "init",
-                    include_str!("../../migrations/sqlite/0001_init.sql"),
-                )])
+                migrator(&[
+                    (
+                        "init",
+                        include_str!("../../migrations/sqlite/0001_init.sql"),
+                    ),
+                    (
+                        "coupons",
+                        include_str!("../../migrations/sqlite/0002_coupons.sql"),
+                    ),
+                ])
                 .run(writer)
                 .await?
             }
             Backend::Postgres(pool) => {
-                migrator(&[(
-                    "init",
-                    include_str!("../../migrations/postgres/0001_init.sql"),
-                )])
+                migrator(&[
+                    (
+                        "init",
+                        include_str!("../../migrations/postgres/0001_init.sql"),
+                    ),
+                    (
+                        "coupons",
+                        include_str!("../../migrations/postgres/0002_coupons.sql"),
+                    ),
+                ])
                 .run(pool)
                 .await?
             }

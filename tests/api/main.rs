@@ -3,6 +3,7 @@
 mod helpers;
 
 mod checkout_sessions;
+mod coupons;
 mod health;
 mod hostile_input;
 mod idempotency;

@@ -1,6 +1,7 @@
 //! The merchant API under `/v1`.
 
 pub mod checkout_sessions;
+pub mod discount_coupons;
 
 use actix_web::{HttpResponse, get, web};
 
@@ -15,5 +16,7 @@ async fn openapi() -> HttpResponse {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(openapi).configure(checkout_sessions::routes);
+    cfg.service(openapi)
+        .configure(checkout_sessions::routes)
+        .configure(discount_coupons::routes);
 }

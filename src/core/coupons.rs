@@ -1,0 +1,229 @@
+//! Creating, reading, listing, updating and deleting discount coupons, for the merchant API and
+//! the operator's command line.
+//!
+//! A coupon belongs to the organization and environment of the key that made it; any other
+//! caller is told it does not exist. `DELETE` keeps the record (inactive, hidden from the API,
+//! its code free again), because sessions that used the coupon still point to it.
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{Caller, Context, Error, Result};
+use crate::domain::coupon::{Coupon, CouponFields, READ_ONLY, WRITABLE};
+use crate::domain::fields::{Field, FieldError, kind};
+use crate::domain::time;
+use crate::store::{CouponListQuery, SortOrder, StoreError};
+
+/// A JSON object body. Text holding U+0000 is refused before any rule looks at it: PostgreSQL
+/// cannot store it.
+fn parse_object(body: &[u8]) -> Result<Map<String, Value>> {
+    fn has_nul(v: &Value) -> bool {
+        match v {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(a) => a.iter().any(has_nul),
+            Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
+        }
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => match m.iter().find(|(k, v)| k.contains('\0') || has_nul(v)) {
+            Some((k, _)) => Err(Error::invalid(
+                &k.replace('\0', "\\0"),
+                "must not contain the NUL character",
+            )),
+            None => Ok(m),
+        },
+        Ok(other) => Err(Error::invalid(
+            "body",
+            format!("must be a JSON object, not {}", kind(&other)),
+        )),
+        Err(e) => Err(Error::MalformedJson(e.to_string())),
+    }
+}
+
+/// Unknown fields are refused, so a misspelt field is never silently ignored.
+fn unknown_fields(body: &Map<String, Value>) -> Vec<FieldError> {
+    body.keys()
+        .filter(|k| !WRITABLE.contains(&k.as_str()) && !READ_ONLY.contains(&k.as_str()))
+        .map(|k| FieldError::new(k.as_str(), "is not a field of a discount coupon"))
+        .collect()
+}
+
+fn code_taken(fields: &CouponFields, caller: &Caller) -> Error {
+    Error::Conflict {
+        code: "coupon_code_taken",
+        message: format!(
+            "a coupon with the code {} already exists in the {} environment",
+            fields.code, caller.environment
+        ),
+    }
+}
+
+/// Makes a coupon from a JSON body. Read-only fields may only repeat what the server sets
+/// (the key's `organization_id` and `environment`, `current_uses` 0, or null); any other value
+/// is refused.
+pub async fn create(ctx: &Context, caller: &Caller, body: &[u8]) -> Result<Coupon> {
+    let body = parse_object(body)?;
+    let mut errors = unknown_fields(&body);
+    for (name, value) in body
+        .iter()
+        .filter(|(k, v)| READ_ONLY.contains(&k.as_str()) && !v.is_null())
+    {
+        let echoes = match name.as_str() {
+            "organization_id" => {
+                value.as_str() == Some(caller.organization_id.to_string().as_str())
+            }
+            "environment" => value.as_str() == Some(caller.environment.as_str()),
+            "current_uses" => Field::new(name, value).integer() == Ok(0),
+            _ => false,
+        };
+        if !echoes {
+            errors.push(FieldError::new(
+                name.as_str(),
+                "is read-only: the server sets it",
+            ));
+        }
+    }
+    let now = time::now();
+    let fields = match CouponFields::parse(&body, Some(now)) {
+        Ok(f) if errors.is_empty() => f,
+        Ok(_) => return Err(Error::Invalid(errors)),
+        Err(more) => {
+            errors.extend(more);
+            return Err(Error::Invalid(errors));
+        }
+    };
+    let coupon = Coupon {
+        id: Uuid::new_v4(),
+        organization_id: caller.organization_id,
+        environment: caller.environment,
+        fields,
+        current_uses: 0,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    };
+    match ctx.store.insert_coupon(&coupon).await {
+        Ok(()) => Ok(coupon),
+        Err(StoreError::Conflict(_)) => Err(code_taken(&coupon.fields, caller)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A coupon of the caller's organization and environment that is not deleted; any other is
+/// not found, so ids of other merchants cannot even be confirmed to exist.
+pub async fn retrieve(ctx: &Context, caller: &Caller, id: Uuid) -> Result<Coupon> {
+    ctx.store
+        .coupon(id)
+        .await?
+        .filter(|c| {
+            c.organization_id == caller.organization_id
+                && c.environment == caller.environment
+                && c.deleted_at.is_none()
+        })
+        .ok_or(Error::NotFound("discount coupon"))
+}
+
+/// Listing parameters as they arrive in the query string.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ListParams {
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+    pub sort: Option<String>,
+}
+
+pub struct Page {
+    pub coupons: Vec<Coupon>,
+    pub limit: i64,
+    pub offset: i64,
+    pub total: i64,
+}
+
+/// The caller's coupons, newest first unless `sort` says otherwise; deleted ones are left out.
+pub async fn list(ctx: &Context, caller: &Caller, params: &ListParams) -> Result<Page> {
+    let number =
+        |name: &str, v: &Option<String>, default: i64, min: i64, max: i64| -> Result<i64> {
+            match v.as_deref() {
+                None => Ok(default),
+                Some(s) => s
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| {
+                        Error::invalid(name, format!("must be an integer from {min} to {max}"))
+                    }),
+            }
+        };
+    let limit = number("limit", &params.limit, 20, 1, 100)?;
+    let offset = number("offset", &params.offset, 0, 0, i64::from(i32::MAX))?;
+    let sort = match params.sort.as_deref().map(str::trim) {
+        None | Some("created_at:desc" | "-created_at") => SortOrder::CreatedDesc,
+        Some("created_at:asc" | "created_at") => SortOrder::CreatedAsc,
+        Some(_) => {
+            return Err(Error::invalid(
+                "sort",
+                "must be created_at:desc or created_at:asc",
+            ));
+        }
+    };
+    let (coupons, total) = ctx
+        .store
+        .list_coupons(&CouponListQuery {
+            organization_id: caller.organization_id,
+            environment: caller.environment,
+            sort,
+            limit,
+            offset,
+        })
+        .await?;
+    Ok(Page {
+        coupons,
+        limit,
+        offset,
+        total,
+    })
+}
+
+/// Lays a patch over the stored fields and checks the result whole, as a create is checked:
+/// no rule can be skipped one field at a time. Read-only fields are refused. `expires_at` must
+/// be in the future only when the patch sets it, so an expired coupon can still be edited.
+pub async fn update(ctx: &Context, caller: &Caller, id: Uuid, body: &[u8]) -> Result<Coupon> {
+    let patch = parse_object(body)?;
+    let mut errors = unknown_fields(&patch);
+    errors.extend(
+        patch
+            .keys()
+            .filter(|k| READ_ONLY.contains(&k.as_str()))
+            .map(|k| FieldError::new(k.as_str(), "is read-only: the server sets it")),
+    );
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+
+    let mut coupon = retrieve(ctx, caller, id).await?;
+    let now = time::now();
+    let sets_expiry = patch.get("expires_at").is_some_and(|v| !v.is_null());
+    let mut merged = coupon.fields.to_json();
+    merged.extend(patch);
+    coupon.fields =
+        CouponFields::parse(&merged, sets_expiry.then_some(now)).map_err(Error::Invalid)?;
+    coupon.updated_at = now;
+    match ctx.store.update_coupon(&coupon).await {
+        Ok(Some(stored)) => Ok(stored),
+        Ok(None) => Err(Error::NotFound("discount coupon")),
+        Err(StoreError::Conflict(_)) => Err(code_taken(&coupon.fields, caller)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `DELETE`: the coupon leaves the API (404 from now on, its code free for a new coupon) and
+/// stops applying, but its record stays for the sessions that used it.
+pub async fn delete(ctx: &Context, caller: &Caller, id: Uuid) -> Result<()> {
+    retrieve(ctx, caller, id).await?;
+    if ctx.store.delete_coupon(id, time::now()).await? {
+        Ok(())
+    } else {
+        Err(Error::NotFound("discount coupon"))
+    }
+}

@@ -1,0 +1,295 @@
+//! Discount coupons.
+//!
+//! `current_uses` is never written here: it belongs to the completion of a session, which counts
+//! a use with one conditional `UPDATE` so `max_uses` holds under concurrent checkouts. A deleted
+//! coupon keeps its row (inactive, `deleted_at` set) for the sessions that reference it; every
+//! read but [`Store::coupon`] leaves it out.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{SortOrder, Store, StoreError, StoreResult, is_unique_violation, on_pool};
+use crate::domain::coupon::{Coupon, CouponCode, CouponFields, Discount, Percentage};
+use crate::domain::session::Environment;
+
+/// One page of an organization's coupons in one environment.
+#[derive(Debug, Clone)]
+pub struct CouponListQuery {
+    pub organization_id: Uuid,
+    pub environment: Environment,
+    pub sort: SortOrder,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct CouponRow {
+    coupon_id: Uuid,
+    organization_id: Uuid,
+    environment: String,
+    code: String,
+    discount_type: String,
+    discount_basis_points: Option<i64>,
+    discount_fixed_amount: Option<i64>,
+    currency_code: Option<String>,
+    max_uses: Option<i64>,
+    max_quantity_per_use: Option<i64>,
+    valid_from: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    is_active: bool,
+    description: Option<String>,
+    current_uses: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<CouponRow> for Coupon {
+    type Error = StoreError;
+
+    fn try_from(r: CouponRow) -> Result<Coupon, StoreError> {
+        let corrupt = |column: &str, value: &dyn std::fmt::Debug| {
+            StoreError::Corrupt(format!("discount_coupons.{column} = {value:?}"))
+        };
+        let currency = r
+            .currency_code
+            .as_deref()
+            .map(|c| c.parse().map_err(|_| corrupt("currency_code", &c)))
+            .transpose()?;
+        let discount = match (r.discount_type.as_str(), currency) {
+            ("percentage", currency) => Discount::Percentage {
+                percentage: r
+                    .discount_basis_points
+                    .and_then(Percentage::from_basis_points)
+                    .ok_or_else(|| corrupt("discount_basis_points", &r.discount_basis_points))?,
+                currency,
+            },
+            ("fixed", Some(currency)) => Discount::Fixed {
+                amount: r
+                    .discount_fixed_amount
+                    .ok_or_else(|| corrupt("discount_fixed_amount", &r.discount_fixed_amount))?,
+                currency,
+            },
+            (kind, _) => return Err(corrupt("discount_type", &kind)),
+        };
+        Ok(Coupon {
+            id: r.coupon_id,
+            organization_id: r.organization_id,
+            environment: r
+                .environment
+                .parse()
+                .map_err(|_| corrupt("environment", &r.environment))?,
+            fields: CouponFields {
+                code: CouponCode::parse(&r.code).map_err(|_| corrupt("code", &r.code))?,
+                discount,
+                max_uses: r.max_uses,
+                max_quantity_per_use: r.max_quantity_per_use,
+                valid_from: r.valid_from,
+                expires_at: r.expires_at,
+                is_active: r.is_active,
+                description: r.description,
+            },
+            current_uses: r.current_uses,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
+        })
+    }
+}
+
+/// Every column of `discount_coupons`; the writable fields come in the order [`bind_fields`]
+/// binds them.
+macro_rules! coupon_columns {
+    () => {
+        "coupon_id, organization_id, environment, code, discount_type, discount_basis_points, \
+         discount_fixed_amount, currency_code, max_uses, max_quantity_per_use, valid_from, \
+         expires_at, is_active, description, current_uses, created_at, updated_at, deleted_at"
+    };
+}
+
+/// Binds the merchant-writable fields, from `code` to `description` in [`coupon_columns`]:
+/// eleven values.
+macro_rules! bind_fields {
+    ($query:expr, $f:expr) => {{
+        let f: &CouponFields = $f;
+        let (basis_points, fixed_amount) = match f.discount {
+            Discount::Percentage { percentage, .. } => (Some(percentage.basis_points()), None),
+            Discount::Fixed { amount, .. } => (None, Some(amount)),
+        };
+        $query
+            .bind(f.code.as_str().to_string())
+            .bind(f.discount.kind())
+            .bind(basis_points)
+            .bind(fixed_amount)
+            .bind(f.discount.currency().map(|c| c.code()))
+            .bind(f.max_uses)
+            .bind(f.max_quantity_per_use)
+            .bind(f.valid_from)
+            .bind(f.expires_at)
+            .bind(f.is_active)
+            .bind(f.description.clone())
+    }};
+}
+
+/// What a unique violation on `discount_coupons` means: the primary key is a fresh UUID v4, so
+/// it is the code.
+fn code_taken(e: sqlx::Error) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::Conflict("code")
+    } else {
+        e.into()
+    }
+}
+
+impl Store {
+    /// Inserts a new coupon. `Conflict("code")` means the organization already has a coupon
+    /// with this code in this environment.
+    pub async fn insert_coupon(&self, coupon: &Coupon) -> StoreResult<()> {
+        let insert = concat!(
+            "INSERT INTO discount_coupons (",
+            coupon_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18)"
+        );
+        on_pool!(self, write, |pool, d| {
+            bind_fields!(
+                sqlx::query(insert)
+                    .bind(coupon.id)
+                    .bind(coupon.organization_id)
+                    .bind(coupon.environment.as_str()),
+                &coupon.fields
+            )
+            .bind(coupon.current_uses)
+            .bind(coupon.created_at)
+            .bind(coupon.updated_at)
+            .bind(coupon.deleted_at)
+            .execute(pool)
+            .await
+            .map_err(code_taken)?;
+        });
+        Ok(())
+    }
+
+    /// A coupon by id, whatever its organization, deleted or not: a session that used it can
+    /// always read it back. The API checks the organization and hides deleted coupons itself.
+    pub async fn coupon(&self, id: Uuid) -> StoreResult<Option<Coupon>> {
+        let select = concat!(
+            "SELECT ",
+            coupon_columns!(),
+            " FROM discount_coupons WHERE coupon_id = $1"
+        );
+        let row: Option<CouponRow> = on_pool!(self, read, |pool, d| {
+            sqlx::query_as(select).bind(id).fetch_optional(pool).await?
+        });
+        row.map(Coupon::try_from).transpose()
+    }
+
+    /// The coupon a customer's code names in an organization and environment, read
+    /// case-insensitively (`noel10` finds `NOEL10`); deleted coupons are not found. A code that
+    /// cannot be a coupon code finds nothing.
+    pub async fn coupon_by_code(
+        &self,
+        organization_id: Uuid,
+        environment: Environment,
+        code: &str,
+    ) -> StoreResult<Option<Coupon>> {
+        let Ok(code) = CouponCode::parse(code) else {
+            return Ok(None);
+        };
+        let select = concat!(
+            "SELECT ",
+            coupon_columns!(),
+            " FROM discount_coupons WHERE organization_id = $1 AND environment = $2 \
+             AND code = $3 AND deleted_at IS NULL"
+        );
+        let row: Option<CouponRow> = on_pool!(self, read, |pool, d| {
+            sqlx::query_as(select)
+                .bind(organization_id)
+                .bind(environment.as_str())
+                .bind(code.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(Coupon::try_from).transpose()
+    }
+
+    /// A page of coupons that are not deleted, and how many there are in all.
+    pub async fn list_coupons(&self, q: &CouponListQuery) -> StoreResult<(Vec<Coupon>, i64)> {
+        let page = match q.sort {
+            SortOrder::CreatedDesc => concat!(
+                "SELECT ",
+                coupon_columns!(),
+                " FROM discount_coupons WHERE organization_id = $1 AND environment = $2 \
+                 AND deleted_at IS NULL ORDER BY created_at DESC, coupon_id DESC LIMIT $3 OFFSET $4"
+            ),
+            SortOrder::CreatedAsc => concat!(
+                "SELECT ",
+                coupon_columns!(),
+                " FROM discount_coupons WHERE organization_id = $1 AND environment = $2 \
+                 AND deleted_at IS NULL ORDER BY created_at ASC, coupon_id ASC LIMIT $3 OFFSET $4"
+            ),
+        };
+        let (rows, total): (Vec<CouponRow>, i64) = on_pool!(self, read, |pool, d| {
+            let rows = sqlx::query_as(page)
+                .bind(q.organization_id)
+                .bind(q.environment.as_str())
+                .bind(q.limit)
+                .bind(q.offset)
+                .fetch_all(pool)
+                .await?;
+            let total = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM discount_coupons WHERE organization_id = $1 \
+                 AND environment = $2 AND deleted_at IS NULL",
+            )
+            .bind(q.organization_id)
+            .bind(q.environment.as_str())
+            .fetch_one(pool)
+            .await?;
+            (rows, total)
+        });
+        let coupons = rows
+            .into_iter()
+            .map(Coupon::try_from)
+            .collect::<StoreResult<_>>()?;
+        Ok((coupons, total))
+    }
+
+    /// Writes the merchant's fields and `updated_at` of a coupon that is not deleted, and
+    /// returns it as stored (with the `current_uses` of this instant). `None` when it was
+    /// deleted meanwhile; `Conflict("code")` when the new code is another coupon's.
+    pub async fn update_coupon(&self, coupon: &Coupon) -> StoreResult<Option<Coupon>> {
+        let update = concat!(
+            "UPDATE discount_coupons SET code = $2, discount_type = $3, \
+             discount_basis_points = $4, discount_fixed_amount = $5, currency_code = $6, \
+             max_uses = $7, max_quantity_per_use = $8, valid_from = $9, expires_at = $10, \
+             is_active = $11, description = $12, updated_at = $13 \
+             WHERE coupon_id = $1 AND deleted_at IS NULL RETURNING ",
+            coupon_columns!()
+        );
+        let row: Option<CouponRow> = on_pool!(self, write, |pool, d| {
+            bind_fields!(sqlx::query_as(update).bind(coupon.id), &coupon.fields)
+                .bind(coupon.updated_at)
+                .fetch_optional(pool)
+                .await
+                .map_err(code_taken)?
+        });
+        row.map(Coupon::try_from).transpose()
+    }
+
+    /// Deletes a coupon as the API sees it: inactive, `deleted_at` set, its code free again,
+    /// its row kept. False when it was already deleted.
+    pub async fn delete_coupon(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
+        Ok(on_pool!(self, write, |pool, d| {
+            sqlx::query(
+                "UPDATE discount_coupons SET is_active = FALSE, deleted_at = $2, updated_at = $2 \
+                 WHERE coupon_id = $1 AND deleted_at IS NULL",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1
+        }))
+    }
+}
