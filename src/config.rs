@@ -11,6 +11,7 @@ pub struct Settings {
     #[arg(
         long,
         env = "DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite:caisse.db",
         global = true
     )]
@@ -39,9 +40,24 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub sweep_interval_secs: u64,
 
+    /// Seconds a webhook endpoint has to answer before the attempt counts as failed.
+    #[arg(long, env = "CAISSE_WEBHOOK_TIMEOUT", default_value_t = 10, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub webhook_timeout_secs: u64,
+
+    /// Milliseconds before the first webhook retry; each later retry waits twice as long, up
+    /// to an hour, for a day.
+    #[arg(long, env = "CAISSE_WEBHOOK_RETRY_BASE_MS", default_value_t = 30_000, global = true,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub webhook_retry_base_ms: u64,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "CAISSE_WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// The folder of the page's CSS, script and icons.
+    #[arg(long, env = "CAISSE_STATIC_DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/static"), global = true)]
+    pub static_dir: std::path::PathBuf,
 
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "CAISSE_LOG_FORMAT", default_value = "text", global = true,

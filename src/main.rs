@@ -173,7 +173,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Command::Serve = command {
         return serve(settings, store).await;
     }
-    let ctx = Context::new(store, settings);
+    let ctx = Context::load(store, settings).await?;
     match command {
         Command::Serve => unreachable!("handled above"),
         Command::Migrate => println!("database is up to date"),

@@ -12,12 +12,17 @@ use crate::config::Settings;
 use crate::core::Context;
 use crate::store::{Store, StoreError};
 use crate::web::metrics::Metrics;
+use crate::web::page::assets::Assets;
 use crate::workers::{self, Shutdown};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
+    #[error("cannot load the server's secrets: {0}")]
+    Context(#[from] crate::core::Error),
+    #[error("cannot read the page's static files in {dir}: {source}")]
+    Assets { dir: String, source: std::io::Error },
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -60,16 +65,25 @@ impl Application {
             settings.public_url = Some(format!("http://{host}:{port}"));
         }
         let workers_count = settings.workers;
-        let ctx = Context::new(store, settings);
+        let ctx = Context::load(store, settings).await?;
         let metrics = Data::new(Metrics::default());
 
+        let static_dir = ctx.settings.static_dir.clone();
+        let assets =
+            Data::new(
+                Assets::load(&static_dir).map_err(|source| StartupError::Assets {
+                    dir: static_dir.display().to_string(),
+                    source,
+                })?,
+            );
         let app_ctx = Data::new(ctx.clone());
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(app_ctx.clone())
                 .app_data(metrics.clone())
+                .app_data(assets.clone())
                 .wrap(from_fn(crate::web::middleware::request_context))
-                .configure(crate::web::routes)
+                .configure(|cfg| crate::web::routes(cfg, &static_dir))
         })
         .shutdown_timeout(10);
         if let Some(n) = workers_count {
@@ -84,7 +98,10 @@ impl Application {
             .run();
 
         let (shutdown, stopping) = workers::shutdown_channel();
-        let workers = vec![tokio::spawn(workers::sweeper::run(ctx.clone(), stopping))];
+        let workers = vec![
+            tokio::spawn(workers::sweeper::run(ctx.clone(), stopping.clone())),
+            tokio::spawn(workers::delivery::run(ctx.clone(), stopping)),
+        ];
         Ok(Application {
             port,
             server,

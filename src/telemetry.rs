@@ -1,4 +1,4 @@
-//! Logs: one line per request inside a span that carries its request id. Secrets and
+//! Logs, on stderr: one line per request inside a span that carries its request id. Secrets and
 //! customers' personal data are never logged: keys are hashed before anything sees them, and
 //! request lines carry the path, never the query string or the body.
 

@@ -1,9 +1,12 @@
 //! The operations the merchant API and the hosted page share, over the store. Handlers stay
 //! thin: they parse HTTP, call one function here, and render its result.
 
+pub mod checkout;
 pub mod coupons;
 pub mod organizations;
+pub mod payments;
 pub mod sessions;
+pub mod webhooks;
 
 use crate::domain::fields::FieldError;
 use crate::store::StoreError;
@@ -39,24 +42,33 @@ use uuid::Uuid;
 
 use crate::config::Settings;
 use crate::domain::session::Environment;
+use crate::qr::QrRenderer;
 use crate::store::Store;
 
-/// What every operation runs against: the store and the settings.
+/// What every operation runs against: the store, the settings, and what is shared by all
+/// requests.
 #[derive(Clone)]
 pub struct Context {
     pub store: Store,
     pub settings: Arc<Settings>,
     /// The public base URL, without a trailing slash.
     pub public_url: Arc<str>,
+    /// The key of the page's CSRF tokens, the same on every node.
+    pub csrf_key: Arc<[u8]>,
+    /// Rendered QR codes, cached by payload.
+    pub qr: Arc<QrRenderer>,
 }
 
 impl Context {
-    pub fn new(store: Store, settings: Settings) -> Context {
-        Context {
+    pub async fn load(store: Store, settings: Settings) -> Result<Context> {
+        let csrf_key = store.server_secret("csrf").await?;
+        Ok(Context {
             store,
             public_url: settings.public_url().into(),
             settings: Arc::new(settings),
-        }
+            csrf_key: csrf_key.into(),
+            qr: Arc::new(QrRenderer::default()),
+        })
     }
 }
 

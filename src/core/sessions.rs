@@ -24,7 +24,7 @@ pub struct Created {
     pub body: String,
 }
 
-fn parse_object(body: &[u8]) -> Result<Map<String, Value>> {
+pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => {
             if let Some(field) = nul_character(&m) {
@@ -146,7 +146,7 @@ pub async fn create(
         }
     };
 
-    let session = CheckoutSession {
+    let mut session = CheckoutSession {
         id,
         organization_id: caller.organization_id,
         created_by: caller.actor(),
@@ -163,7 +163,10 @@ pub async fn create(
         completed_at: None,
         created_at: now,
         updated_at: now,
+        coupon_attempts: 0,
+        coupon_window_started_at: None,
     };
+    session.refresh_qr();
     let created = Created {
         status: 201,
         body: session.to_json(&ctx.public_url).to_string(),
@@ -224,7 +227,7 @@ pub async fn current(ctx: &Context, id: Uuid) -> Result<Option<CheckoutSession>>
     if !session.is_due_to_expire(now) {
         return Ok(Some(session));
     }
-    ctx.store.expire_session(id, now).await?;
+    ctx.store.expire_session(id, now, &ctx.public_url).await?;
     // Re-read: a completion may have landed just before the expiry.
     Ok(ctx.store.session(id).await?)
 }
@@ -290,7 +293,12 @@ pub async fn list(ctx: &Context, caller: &Caller, params: &ListParams) -> Result
         .transpose()?;
 
     ctx.store
-        .expire_due(time::now(), Some(caller.organization_id), LIST_EXPIRY_BATCH)
+        .expire_due(
+            time::now(),
+            Some(caller.organization_id),
+            LIST_EXPIRY_BATCH,
+            &ctx.public_url,
+        )
         .await?;
     let (sessions, total) = ctx
         .store
@@ -356,12 +364,14 @@ pub async fn update(
     session.fields = SessionFields::parse(&merged, &rules(ctx, caller, now, session.created_at))
         .map_err(Error::Invalid)?;
     session.updated_at = now;
+    // A new quantity or currency may change the coupon's discount, and the QR code's amount.
+    super::checkout::reprice(ctx, &mut session, now).await?;
     if !ctx.store.update_open_session(&session).await? {
         let latest = retrieve(ctx, caller, id).await?;
         return Err(not_open(&latest));
     }
     if expire {
-        ctx.store.expire_session(id, now).await?;
+        ctx.store.expire_session(id, now, &ctx.public_url).await?;
     }
     retrieve(ctx, caller, id).await
 }
@@ -374,7 +384,11 @@ pub async fn expire(ctx: &Context, caller: &Caller, id: Uuid) -> Result<()> {
         Status::Expired => Ok(()),
         Status::Completed => Err(not_open(&session)),
         Status::Open => {
-            if ctx.store.expire_session(id, time::now()).await? {
+            if ctx
+                .store
+                .expire_session(id, time::now(), &ctx.public_url)
+                .await?
+            {
                 return Ok(());
             }
             let latest = retrieve(ctx, caller, id).await?;

@@ -3,6 +3,7 @@
 
 pub mod apikey;
 pub mod coupon;
+pub mod event;
 pub mod fields;
 pub mod money;
 pub mod provider;

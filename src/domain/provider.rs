@@ -24,6 +24,14 @@ impl Provider {
         Provider::Card,
     ];
 
+    /// Mobile money pays from a phone number, which the page must collect.
+    pub fn needs_phone(self) -> bool {
+        matches!(
+            self,
+            Provider::Wave | Provider::Orange | Provider::Mtn | Provider::Moov
+        )
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Provider::Spi => "SPI",

@@ -282,7 +282,19 @@ impl SessionFields {
                 "must include SPI when is_spi is true",
             ));
         }
+        for (flag, name) in [(is_pos, "is_pos"), (is_spi, "is_spi")] {
+            if flag
+                && qr_code_data.is_none()
+                && !errors.iter().any(|e| e.field.starts_with("qr_code_data"))
+            {
+                errors.push(FieldError::new(
+                    "qr_code_data",
+                    format!("is required when {name} is true: it is what the payer scans"),
+                ));
+            }
+        }
         if let (Some(data), Some(currency)) = (&qr_code_data, currency)
+            && !errors.iter().any(|e| e.field == "currency_code")
             && let Err(e) = data.check_currency(currency.code())
         {
             errors.push(FieldError::new("currency_code", e.to_string()));
@@ -394,7 +406,7 @@ fn payload_error(e: &PayloadError) -> FieldError {
     FieldError::new(e.field(), message)
 }
 
-fn parse_email(f: Field<'_>) -> FieldResult<String> {
+pub fn parse_email(f: Field<'_>) -> FieldResult<String> {
     let s = f.text(254)?;
     email_address::EmailAddress::from_str(&s)
         .ok()
@@ -404,7 +416,7 @@ fn parse_email(f: Field<'_>) -> FieldResult<String> {
 }
 
 /// `+` then 8 to 15 digits (E.164); spaces between digit groups are dropped.
-fn parse_phone(f: Field<'_>) -> FieldResult<String> {
+pub fn parse_phone(f: Field<'_>) -> FieldResult<String> {
     let s: String = f.str()?.chars().filter(|c| *c != ' ').collect();
     let digits = s.strip_prefix('+').unwrap_or("");
     if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -415,7 +427,7 @@ fn parse_phone(f: Field<'_>) -> FieldResult<String> {
 }
 
 /// Absolute `https` URLs; `http` only to this machine, and only in test.
-fn parse_url(f: Field<'_>, environment: Environment) -> FieldResult<String> {
+pub fn parse_url(f: Field<'_>, environment: Environment) -> FieldResult<String> {
     let s = f.str()?.trim();
     if s.chars().count() > MAX_URL {
         return Err(f.error(format!("must be at most {MAX_URL} characters")));
@@ -492,6 +504,9 @@ pub struct CheckoutSession {
     pub completed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Coupon codes tried on the page since `coupon_window_started_at`, for rate limiting.
+    pub coupon_attempts: i64,
+    pub coupon_window_started_at: Option<DateTime<Utc>>,
 }
 
 impl CheckoutSession {
@@ -501,6 +516,25 @@ impl CheckoutSession {
             self.fields.quantity,
             self.amount_discount,
         )
+    }
+
+    /// Rebuilds the QR payload for the session's current state. The payload is kept, and
+    /// `spi_qr_code_id` names it: a new id only when the payload changes, so the same state
+    /// always shows the same code. A dynamic code carries `amount_total`; a total of zero has
+    /// no code, as it is paid by nobody.
+    pub fn refresh_qr(&mut self) {
+        let dynamic = self.fields.qr_code_type == QrCodeType::Dynamic;
+        let total = u64::try_from(self.totals().total).unwrap_or(0);
+        let payload = self
+            .fields
+            .qr_code_data
+            .as_ref()
+            .filter(|_| total > 0)
+            .and_then(|data| data.payload_for(total, dynamic).ok());
+        if payload != self.qr_payload {
+            self.spi_qr_code_id = payload.as_ref().map(|_| Uuid::new_v4());
+            self.qr_payload = payload;
+        }
     }
 
     /// Open by its status, but past its expiry: it is expired the moment anyone looks.
@@ -743,12 +777,16 @@ mod tests {
     }
 
     #[test]
-    fn spi_sessions_are_in_xof() {
+    fn spi_sessions_are_in_xof_and_carry_their_qr_code() {
+        let qr = json!({"alias": "111c3e1b-4312-49ec-b75e-4c8c74c10fd7", "country": "CI", "reference": "R1"});
         let mut b = with("is_spi", json!(true));
+        b["qr_code_data"] = qr.clone();
         b["currency_code"] = json!("EUR");
         assert_eq!(fields_of(b), ["currency_code"]);
-        let b = json!({"amount": 1, "currency_code": "XOF", "title": "t", "is_spi": true, "allowed_providers": "WAVE"});
+        let b = json!({"amount": 1, "currency_code": "XOF", "title": "t", "is_spi": true, "allowed_providers": "WAVE", "qr_code_data": qr});
         assert_eq!(fields_of(b), ["allowed_providers"]);
+        assert_eq!(fields_of(with("is_spi", json!(true))), ["qr_code_data"]);
+        assert_eq!(fields_of(with("is_pos", json!(true))), ["qr_code_data"]);
     }
 
     #[test]

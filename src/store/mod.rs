@@ -8,7 +8,9 @@
 mod coupons;
 mod organizations;
 mod rows;
+mod secrets;
 mod sessions;
+mod webhooks;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -23,7 +25,8 @@ use sqlx::sqlite::{
 
 pub use coupons::CouponListQuery;
 pub use organizations::{ApiKey, Organization};
-pub use sessions::{IdempotencyRecord, ListQuery, SortOrder};
+pub use sessions::{Completion, IdempotencyRecord, ListQuery, Payment, SortOrder};
+pub use webhooks::{Attempt, AttemptOutcome, Delivery, DueDelivery, WebhookEndpoint};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -107,14 +110,62 @@ fn sql(d: Dialect, sqlite: &'static str, postgres: &'static str) -> &'static str
     }
 }
 
-fn migrator(files: &[(&'static str, &'static str)]) -> Migrator {
+/// A migration: its version (the number of its file), its name and its SQL.
+type MigrationFile = (i64, &'static str, &'static str);
+
+/// The schema of each backend, in the order the files are numbered.
+const SQLITE_MIGRATIONS: &[MigrationFile] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "coupons",
+        include_str!("../../migrations/sqlite/0002_coupons.sql"),
+    ),
+    (
+        3,
+        "checkout page",
+        include_str!("../../migrations/sqlite/0003_checkout_page.sql"),
+    ),
+    (
+        4,
+        "webhooks",
+        include_str!("../../migrations/sqlite/0004_webhooks.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "coupons",
+        include_str!("../../migrations/postgres/0002_coupons.sql"),
+    ),
+    (
+        3,
+        "checkout page",
+        include_str!("../../migrations/postgres/0003_checkout_page.sql"),
+    ),
+    (
+        4,
+        "webhooks",
+        include_str!("../../migrations/postgres/0004_webhooks.sql"),
+    ),
+];
+
+fn migrator(files: &[MigrationFile]) -> Migrator {
     let migrations = files
         .iter()
-        .enumerate()
-        .map(|(i, (name, sql))| {
+        .map(|&(version, name, sql)| {
             Migration::new(
-                i as i64 + 1,
-                Cow::Borrowed(*name),
+                version,
+                Cow::Borrowed(name),
                 MigrationType::Simple,
                 sql.into_sql_str(),
                 false,
@@ -167,34 +218,8 @@ impl Store {
     /// nodes starting together migrate once.
     pub async fn migrate(&self) -> StoreResult<()> {
         match &self.backend {
-            Backend::Sqlite { writer, .. } => {
-                migrator(&[
-                    (
-                        "init",
-                        include_str!("../../migrations/sqlite/0001_init.sql"),
-                    ),
-                    (
-                        "coupons",
-                        include_str!("../../migrations/sqlite/0002_coupons.sql"),
-                    ),
-                ])
-                .run(writer)
-                .await?
-            }
-            Backend::Postgres(pool) => {
-                migrator(&[
-                    (
-                        "init",
-                        include_str!("../../migrations/postgres/0001_init.sql"),
-                    ),
-                    (
-                        "coupons",
-                        include_str!("../../migrations/postgres/0002_coupons.sql"),
-                    ),
-                ])
-                .run(pool)
-                .await?
-            }
+            Backend::Sqlite { writer, .. } => migrator(SQLITE_MIGRATIONS).run(writer).await?,
+            Backend::Postgres(pool) => migrator(POSTGRES_MIGRATIONS).run(pool).await?,
         }
         Ok(())
     }

@@ -56,6 +56,8 @@ pub(super) struct SessionRow {
     pub completed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub coupon_attempts: i64,
+    pub coupon_window_started_at: Option<DateTime<Utc>>,
 }
 
 fn parsed<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, StoreError> {
@@ -121,11 +123,13 @@ impl TryFrom<SessionRow> for CheckoutSession {
             completed_at: r.completed_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            coupon_attempts: r.coupon_attempts,
+            coupon_window_started_at: r.coupon_window_started_at,
         })
     }
 }
 
-/// Binds every column of a session, in the order of [`session_columns`], to `$1…$42`.
+/// Binds every column of a session, in the order of [`session_columns`], to `$1…$44`.
 macro_rules! bind_session {
     ($query:expr, $s:expr) => {{
         let s: &$crate::domain::session::CheckoutSession = $s;
@@ -177,6 +181,8 @@ macro_rules! bind_session {
             .bind(s.completed_at)
             .bind(s.created_at)
             .bind(s.updated_at)
+            .bind(s.coupon_attempts)
+            .bind(s.coupon_window_started_at)
     }};
 }
 pub(super) use bind_session;
@@ -191,17 +197,17 @@ macro_rules! session_columns {
          qr_code_data, spi_account_number, spi_qr_code_id, qr_payload, payment_link_id, \
          payment_request_id, price_id, product_id, subscription_id, installment_plan_id, coupon_id, \
          coupon_code, amount_discount, payment_provider, provider_reference, completed_at, \
-         created_at, updated_at"
+         created_at, updated_at, coupon_attempts, coupon_window_started_at"
     };
 }
 pub(super) use session_columns;
 
-/// `$1, …, $42`: one placeholder per column of [`session_columns`].
+/// `$1, …, $44`: one placeholder per column of [`session_columns`].
 macro_rules! session_placeholders {
     () => {
         "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
          $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, \
-         $37, $38, $39, $40, $41, $42"
+         $37, $38, $39, $40, $41, $42, $43, $44"
     };
 }
 pub(super) use session_placeholders;

@@ -4,8 +4,32 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::rows::{SessionRow, bind_session, session_columns, session_placeholders};
+use super::webhooks::write_events;
 use super::{Store, StoreError, StoreResult, is_unique_violation, on_pool, sql};
+use crate::domain::event::{Event, EventType};
 use crate::domain::session::{CheckoutSession, Environment, Status};
+
+/// How an attempt to complete a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    Completed,
+    /// Nothing changed: the session was not open, past its expiry, or its total was not the
+    /// one expected (the caller reads it again to tell which).
+    Unchanged,
+    /// The session's coupon has no use left; nothing changed.
+    CouponUsedUp,
+}
+
+/// A payment to record on a session.
+#[derive(Debug, Clone)]
+pub struct Payment<'a> {
+    pub session_id: Uuid,
+    /// The total the payment covers; the session completes only if it still costs this.
+    pub amount_total: i64,
+    pub provider: Option<&'a str>,
+    pub provider_reference: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
 
 /// The response a create with an `Idempotency-Key` gave, kept to be given again.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -203,48 +227,134 @@ impl Store {
         }))
     }
 
-    /// `open → expired` for one session. False when it was not open.
-    pub async fn expire_session(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
-        Ok(on_pool!(self, write, |pool, d| {
-            sqlx::query(
-                "UPDATE checkout_sessions SET status = 'expired', updated_at = $2 \
-                 WHERE checkout_session_id = $1 AND status = 'open'",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected()
-                == 1
-        }))
+    /// `open → completed`, atomically: the session must be open, unexpired and still cost
+    /// `amount_total`, and its coupon (if any) must have a use left, which is counted in the
+    /// same transaction. Of any number of concurrent completions of a session, one completes.
+    pub async fn complete_session(
+        &self,
+        payment: &Payment<'_>,
+        public_url: &str,
+    ) -> StoreResult<Completion> {
+        on_pool!(self, write, |pool, d| {
+            let mut tx = pool.begin().await?;
+            let completed: Option<SessionRow> = sqlx::query_as(concat!(
+                "UPDATE checkout_sessions SET status = 'completed', payment_provider = $2, \
+                 provider_reference = $3, completed_at = $4, updated_at = $4 \
+                 WHERE checkout_session_id = $1 AND status = 'open' AND expires_at > $4 \
+                 AND amount * quantity - amount_discount = $5 RETURNING ",
+                session_columns!()
+            ))
+            .bind(payment.session_id)
+            .bind(payment.provider)
+            .bind(payment.provider_reference)
+            .bind(payment.at)
+            .bind(payment.amount_total)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(session) = completed.map(CheckoutSession::try_from).transpose()? else {
+                return Ok(Completion::Unchanged);
+            };
+            if let Some(coupon) = session.coupon_id {
+                let counted = sqlx::query(
+                    "UPDATE discount_coupons SET current_uses = current_uses + 1, updated_at = $2 \
+                     WHERE coupon_id = $1 AND (max_uses IS NULL OR current_uses < max_uses)",
+                )
+                .bind(coupon)
+                .bind(payment.at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if counted == 0 {
+                    return Ok(Completion::CouponUsedUp);
+                }
+            }
+            let event = Event::for_session(
+                EventType::CheckoutSessionCompleted,
+                &session,
+                public_url,
+                payment.at,
+            );
+            write_events!(tx, [&event]);
+            tx.commit().await?;
+        });
+        Ok(Completion::Completed)
     }
 
-    /// Expires up to `limit` open sessions whose time has passed, and returns their ids. On
-    /// PostgreSQL, rows another node is expiring right now are skipped, not waited for.
-    /// `organization` narrows it to one merchant's sessions.
+    /// `open → expired` for one session, with its `checkout_session.expired` event. False when
+    /// it was not open.
+    pub async fn expire_session(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        public_url: &str,
+    ) -> StoreResult<bool> {
+        let expired = self
+            .expire_where(now, Some(id), None, 1, public_url)
+            .await?;
+        Ok(!expired.is_empty())
+    }
+
+    /// Expires up to `limit` open sessions whose time has passed (each with its event) and
+    /// returns their ids. `organization` narrows it to one merchant's sessions. On PostgreSQL,
+    /// rows another node is expiring right now are skipped, not waited for.
     pub async fn expire_due(
         &self,
         now: DateTime<Utc>,
         organization: Option<Uuid>,
         limit: i64,
+        public_url: &str,
+    ) -> StoreResult<Vec<Uuid>> {
+        self.expire_where(now, None, organization, limit, public_url)
+            .await
+    }
+
+    /// The one expiry transition: a given session now (`session`), or those past their time.
+    async fn expire_where(
+        &self,
+        now: DateTime<Utc>,
+        session: Option<Uuid>,
+        organization: Option<Uuid>,
+        limit: i64,
+        public_url: &str,
     ) -> StoreResult<Vec<Uuid>> {
         Ok(on_pool!(self, write, |pool, d| {
-            sqlx::query_scalar(sql(
+            let mut tx = pool.begin().await?;
+            let rows: Vec<SessionRow> = sqlx::query_as(sql(
                 d,
-                "UPDATE checkout_sessions SET status = 'expired', updated_at = $1 \
-                 WHERE checkout_session_id IN (SELECT checkout_session_id FROM checkout_sessions \
-                 WHERE status = 'open' AND expires_at <= $1 AND ($3 IS NULL OR organization_id = $3) LIMIT $2) \
-                 RETURNING checkout_session_id",
-                "UPDATE checkout_sessions SET status = 'expired', updated_at = $1 \
-                 WHERE checkout_session_id IN (SELECT checkout_session_id FROM checkout_sessions \
-                 WHERE status = 'open' AND expires_at <= $1 AND ($3 IS NULL OR organization_id = $3) LIMIT $2 FOR UPDATE SKIP LOCKED) \
-                 AND status = 'open' RETURNING checkout_session_id",
+                concat!(
+                    "UPDATE checkout_sessions SET status = 'expired', updated_at = $1 \
+                     WHERE checkout_session_id IN (SELECT checkout_session_id FROM checkout_sessions \
+                     WHERE status = 'open' AND ($4 IS NULL OR organization_id = $4) \
+                     AND (checkout_session_id = $3 OR ($3 IS NULL AND expires_at <= $1)) LIMIT $2) \
+                     RETURNING ",
+                    session_columns!()
+                ),
+                concat!(
+                    "UPDATE checkout_sessions SET status = 'expired', updated_at = $1 \
+                     WHERE checkout_session_id IN (SELECT checkout_session_id FROM checkout_sessions \
+                     WHERE status = 'open' AND ($4::uuid IS NULL OR organization_id = $4) \
+                     AND (checkout_session_id = $3 OR ($3::uuid IS NULL AND expires_at <= $1)) LIMIT $2 \
+                     FOR UPDATE SKIP LOCKED) AND status = 'open' RETURNING ",
+                    session_columns!()
+                ),
             ))
             .bind(now)
             .bind(limit)
+            .bind(session)
             .bind(organization)
-            .fetch_all(pool)
-            .await?
+            .fetch_all(&mut *tx)
+            .await?;
+            let sessions = rows
+                .into_iter()
+                .map(CheckoutSession::try_from)
+                .collect::<StoreResult<Vec<_>>>()?;
+            let events: Vec<Event> = sessions
+                .iter()
+                .map(|s| Event::for_session(EventType::CheckoutSessionExpired, s, public_url, now))
+                .collect();
+            write_events!(tx, &events);
+            tx.commit().await?;
+            sessions.into_iter().map(|s| s.id).collect()
         }))
     }
 }

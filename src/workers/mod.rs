@@ -1,5 +1,6 @@
 //! Background work that runs beside the HTTP server and stops with it.
 
+pub mod delivery;
 pub mod sweeper;
 
 use tokio::sync::watch;
@@ -23,6 +24,10 @@ impl Shutdown {
 }
 
 impl Stopping {
+    pub fn stopped(&self) -> bool {
+        *self.0.borrow()
+    }
+
     /// Waits up to `d`; true when the worker should stop.
     pub async fn sleep(&mut self, d: std::time::Duration) -> bool {
         if *self.0.borrow() {

@@ -17,7 +17,10 @@ const IDEMPOTENCY_TTL: Duration = Duration::hours(24);
 pub async fn sweep(ctx: &Context) -> Result<usize, crate::store::StoreError> {
     let mut expired = 0;
     loop {
-        let batch = ctx.store.expire_due(time::now(), None, BATCH).await?;
+        let batch = ctx
+            .store
+            .expire_due(time::now(), None, BATCH, &ctx.public_url)
+            .await?;
         expired += batch.len();
         if (batch.len() as i64) < BATCH {
             break;

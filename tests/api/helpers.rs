@@ -62,6 +62,9 @@ pub fn test_settings(database_url: String) -> Settings {
         sweep_interval_secs: 1,
         workers: Some(2),
         log_format: "text".into(),
+        webhook_timeout_secs: 2,
+        webhook_retry_base_ms: 200,
+        static_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/static").into(),
     }
 }
 

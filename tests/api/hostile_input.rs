@@ -137,6 +137,7 @@ async fn a_spi_session_must_be_in_xof(backend: Backend) {
     };
     let mut body = session_body();
     body["is_spi"] = json!(true);
+    body["qr_code_data"] = json!({"alias": "111c3e1b-4312-49ec-b75e-4c8c74c10fd7", "country": "CI", "reference": "R1"});
     body["currency_code"] = json!("EUR");
     let res = app.create_session(&body).await;
     assert_eq!(res.status(), 422);

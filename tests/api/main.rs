@@ -9,5 +9,8 @@ mod hostile_input;
 mod idempotency;
 mod isolation;
 mod lifecycle;
+mod payments;
 mod qr_code_data;
+mod receiver;
 mod sdk;
+mod webhooks;

@@ -2,6 +2,7 @@
 
 pub mod checkout_sessions;
 pub mod discount_coupons;
+pub mod webhooks;
 
 use actix_web::{HttpResponse, get, web};
 
@@ -18,5 +19,6 @@ async fn openapi() -> HttpResponse {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(openapi)
         .configure(checkout_sessions::routes)
-        .configure(discount_coupons::routes);
+        .configure(discount_coupons::routes)
+        .configure(webhooks::routes);
 }

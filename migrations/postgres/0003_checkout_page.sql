@@ -1,0 +1,10 @@
+-- Coupon attempts on the checkout page are rate-limited per session, across nodes.
+ALTER TABLE checkout_sessions ADD COLUMN coupon_attempts BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE checkout_sessions ADD COLUMN coupon_window_started_at TIMESTAMPTZ;
+
+-- Secrets the server makes for itself on first start (the CSRF key), shared by every node.
+CREATE TABLE server_secrets (
+    name       TEXT PRIMARY KEY,
+    value      BYTEA NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);

@@ -1,0 +1,292 @@
+//! What the customer does on the hosted page: change the quantity, apply or remove a coupon,
+//! give their details and pick a way to pay. Every amount is recomputed here, on the server;
+//! the page only ever shows what this module stored.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{Context, sessions};
+use crate::domain::coupon::Rejection;
+use crate::domain::fields::Field;
+use crate::domain::provider::Provider;
+use crate::domain::session::{
+    CheckoutSession, Environment, MAX_TITLE, Status, parse_email, parse_phone,
+};
+use crate::domain::time;
+use crate::store::StoreError;
+
+/// Coupon codes a session may try within [`COUPON_WINDOW`]: enough for typos, too few to guess.
+pub const COUPON_ATTEMPTS: i64 = 5;
+pub const COUPON_WINDOW: Duration = Duration::minutes(10);
+
+/// Why a customer's action did not happen. Each maps to one message on the page.
+#[derive(Debug)]
+pub enum Problem {
+    NotFound,
+    /// Completed or expired: nothing can change any more.
+    NotOpen,
+    /// The session does not offer this (a quantity form on a fixed-quantity session, say).
+    NotAllowed,
+    Quantity {
+        max: i64,
+    },
+    CouponRejected(Rejection),
+    CouponRateLimited,
+    Details(Vec<Detail>),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Problem {
+        Problem::Store(e)
+    }
+}
+
+impl From<super::Error> for Problem {
+    fn from(e: super::Error) -> Problem {
+        match e {
+            super::Error::Store(e) => Problem::Store(e),
+            super::Error::NotFound(_) => Problem::NotFound,
+            _ => Problem::NotOpen,
+        }
+    }
+}
+
+/// A customer detail that was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    Name,
+    Email,
+    Phone,
+    PhoneRequired,
+    Provider,
+}
+
+/// What happened besides the change itself, for the page to say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// The new quantity made the applied coupon invalid, so it was taken off.
+    CouponRemoved,
+}
+
+pub type Result<T> = std::result::Result<T, Problem>;
+
+async fn open_session(ctx: &Context, id: Uuid) -> Result<CheckoutSession> {
+    let session = sessions::current(ctx, id).await?.ok_or(Problem::NotFound)?;
+    if session.status != Status::Open {
+        return Err(Problem::NotOpen);
+    }
+    Ok(session)
+}
+
+async fn save(ctx: &Context, session: &mut CheckoutSession) -> Result<()> {
+    session.updated_at = time::now();
+    if ctx.store.update_open_session(session).await? {
+        Ok(())
+    } else {
+        Err(Problem::NotOpen)
+    }
+}
+
+/// Recomputes the discount of the applied coupon for the session's current quantity and
+/// currency, and the QR code for its total. A coupon that no longer applies is taken off, and
+/// returned so the customer can be told.
+pub async fn reprice(
+    ctx: &Context,
+    session: &mut CheckoutSession,
+    now: DateTime<Utc>,
+) -> std::result::Result<Option<Rejection>, StoreError> {
+    let mut dropped = None;
+    session.amount_discount = 0;
+    if let Some(id) = session.coupon_id {
+        let coupon = ctx.store.coupon(id).await?;
+        let checked = match &coupon {
+            Some(c) => c
+                .check(session.fields.currency, session.fields.quantity, now)
+                .map(|()| c),
+            None => Err(Rejection::NotFound),
+        };
+        match checked {
+            Ok(c) => session.amount_discount = c.discount(session.totals().subtotal),
+            Err(r) => {
+                session.coupon_id = None;
+                session.coupon_code = None;
+                dropped = Some(r);
+            }
+        }
+    }
+    session.refresh_qr();
+    Ok(dropped)
+}
+
+/// Sets the quantity the customer chose, within 1..=max; anything else changes nothing.
+pub async fn set_quantity(
+    ctx: &Context,
+    id: Uuid,
+    raw: &str,
+) -> Result<(CheckoutSession, Option<Notice>)> {
+    let mut session = open_session(ctx, id).await?;
+    if !session.fields.allow_quantity {
+        return Err(Problem::NotAllowed);
+    }
+    let max = ctx.settings.max_quantity;
+    let quantity = raw
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|q| (1..=max).contains(q))
+        .ok_or(Problem::Quantity { max })?;
+    session.fields.quantity = quantity;
+    let dropped = reprice(ctx, &mut session, time::now()).await?;
+    save(ctx, &mut session).await?;
+    Ok((session, dropped.map(|_| Notice::CouponRemoved)))
+}
+
+/// Applies a coupon code. Every attempt counts against the session's limit, so codes cannot be
+/// guessed from the page; a refused code leaves the session as it was.
+pub async fn apply_coupon(ctx: &Context, id: Uuid, code: &str) -> Result<CheckoutSession> {
+    let mut session = open_session(ctx, id).await?;
+    if !session.fields.allow_coupon_code {
+        return Err(Problem::NotAllowed);
+    }
+    let now = time::now();
+    let window_over = session
+        .coupon_window_started_at
+        .is_none_or(|start| now - start >= COUPON_WINDOW);
+    if window_over {
+        session.coupon_attempts = 0;
+        session.coupon_window_started_at = Some(now);
+    }
+    if session.coupon_attempts >= COUPON_ATTEMPTS {
+        return Err(Problem::CouponRateLimited);
+    }
+    session.coupon_attempts += 1;
+
+    let code = code.trim().to_uppercase();
+    let coupon = if code.is_empty() || code.chars().count() > 40 {
+        None
+    } else {
+        ctx.store
+            .coupon_by_code(session.organization_id, session.environment, &code)
+            .await?
+    };
+    let outcome = match &coupon {
+        None => Err(Problem::CouponRejected(Rejection::NotFound)),
+        Some(c) => c
+            .check(session.fields.currency, session.fields.quantity, now)
+            .map_err(Problem::CouponRejected),
+    };
+    if let (Ok(()), Some(c)) = (&outcome, &coupon) {
+        session.coupon_id = Some(c.id);
+        session.coupon_code = Some(c.fields.code.as_str().to_string());
+        reprice(ctx, &mut session, now).await?;
+    }
+    // The attempt is recorded whether or not the code was good.
+    save(ctx, &mut session).await?;
+    outcome.map(|()| session)
+}
+
+pub async fn remove_coupon(ctx: &Context, id: Uuid) -> Result<CheckoutSession> {
+    let mut session = open_session(ctx, id).await?;
+    session.coupon_id = None;
+    session.coupon_code = None;
+    reprice(ctx, &mut session, time::now()).await?;
+    save(ctx, &mut session).await?;
+    Ok(session)
+}
+
+/// The providers the page offers for a session: those the merchant allows (all, when it did
+/// not say) that can take a payment here. PI-SPI is paid by scanning the session's QR code, so
+/// it needs one; the other providers need an outside service that this deployment has not
+/// configured, so only the test environment's sandbox can take them.
+pub fn offered_providers(session: &CheckoutSession) -> Vec<Provider> {
+    let allowed = match &session.fields.allowed_providers {
+        Some(list) => list.providers().to_vec(),
+        None => Provider::ALL.to_vec(),
+    };
+    allowed
+        .into_iter()
+        .filter(|p| match p {
+            Provider::Spi => session.qr_payload.is_some(),
+            _ => session.environment == Environment::Test,
+        })
+        .collect()
+}
+
+/// What the customer typed in the payment form.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct PaymentForm {
+    #[serde(default)]
+    pub provider: String,
+    #[serde(default)]
+    pub customer_name: String,
+    #[serde(default)]
+    pub customer_email: String,
+    #[serde(default)]
+    pub customer_phone: String,
+}
+
+/// Records the customer's details and chosen provider; the page then shows how to pay with it.
+/// Name and email are optional; a phone number is required by mobile money.
+pub async fn choose_payment(
+    ctx: &Context,
+    id: Uuid,
+    form: &PaymentForm,
+) -> Result<CheckoutSession> {
+    let mut session = open_session(ctx, id).await?;
+    let mut problems = Vec::new();
+    let provider = form
+        .provider
+        .parse::<Provider>()
+        .ok()
+        .filter(|p| offered_providers(&session).contains(p));
+    if provider.is_none() {
+        problems.push(Detail::Provider);
+    }
+    let optional = |raw: &str| (!raw.trim().is_empty()).then(|| Value::String(raw.to_string()));
+    let name = optional(&form.customer_name);
+    let name = match &name {
+        None => None,
+        Some(v) => Field::new("customer_name", v)
+            .text(MAX_TITLE)
+            .map_err(|_| problems.push(Detail::Name))
+            .ok(),
+    };
+    let email = optional(&form.customer_email);
+    let email = match &email {
+        None => None,
+        Some(v) => parse_email(Field::new("customer_email", v))
+            .map_err(|_| problems.push(Detail::Email))
+            .ok(),
+    };
+    let phone = optional(&form.customer_phone);
+    let phone = match &phone {
+        None => {
+            if provider.is_some_and(Provider::needs_phone) {
+                problems.push(Detail::PhoneRequired);
+            }
+            None
+        }
+        Some(v) => parse_phone(Field::new("customer_phone", v))
+            .map_err(|_| problems.push(Detail::Phone))
+            .ok(),
+    };
+    if !problems.is_empty() {
+        return Err(Problem::Details(problems));
+    }
+    session.fields.customer_name = name;
+    session.fields.customer_email = email;
+    session.fields.customer_phone = phone;
+    session.payment_provider = provider.map(|p| p.code().to_string());
+    save(ctx, &mut session).await?;
+    Ok(session)
+}
+
+/// Back to the choice of provider.
+pub async fn reset_payment(ctx: &Context, id: Uuid) -> Result<CheckoutSession> {
+    let mut session = open_session(ctx, id).await?;
+    session.payment_provider = None;
+    save(ctx, &mut session).await?;
+    Ok(session)
+}

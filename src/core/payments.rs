@@ -1,0 +1,193 @@
+//! Payments: a confirmed payment completes a session, once. Reports come from the payment
+//! backend through the API, from the test environment's sandbox on the page, or need none at
+//! all when the total is zero.
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{Caller, Context, Error, Result, sessions};
+use crate::domain::fields::{Field, FieldError};
+use crate::domain::provider::Provider;
+use crate::domain::session::{CheckoutSession, Environment, Status};
+use crate::domain::time;
+use crate::store::{Completion, Payment};
+
+/// A payment the backend reports as confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub provider: Provider,
+    pub provider_reference: String,
+    pub amount_paid: i64,
+}
+
+impl Report {
+    pub fn parse(body: &Map<String, Value>) -> Result<Report> {
+        let mut errors: Vec<FieldError> = body
+            .keys()
+            .filter(|k| !["provider", "provider_reference", "amount_paid"].contains(&k.as_str()))
+            .map(|k| FieldError::new(k.as_str(), "is not a field of a payment report"))
+            .collect();
+        let field = |name: &'static str| {
+            body.get(name)
+                .filter(|v| !v.is_null())
+                .map(|v| Field::new(name, v))
+                .ok_or_else(|| FieldError::new(name, "is required"))
+        };
+        let provider = field("provider")
+            .and_then(|f| f.str()?.parse::<Provider>().map_err(|e| f.error(e)))
+            .map_err(|e| errors.push(e))
+            .ok();
+        let provider_reference = field("provider_reference")
+            .and_then(|f| f.text(200))
+            .map_err(|e| errors.push(e))
+            .ok();
+        let amount_paid = field("amount_paid")
+            .and_then(|f| f.integer())
+            .map_err(|e| errors.push(e))
+            .ok();
+        match (provider, provider_reference, amount_paid) {
+            (Some(provider), Some(provider_reference), Some(amount_paid)) if errors.is_empty() => {
+                Ok(Report {
+                    provider,
+                    provider_reference,
+                    amount_paid,
+                })
+            }
+            _ => Err(Error::Invalid(errors)),
+        }
+    }
+}
+
+fn conflict(code: &'static str, message: &str) -> Error {
+    Error::Conflict {
+        code,
+        message: message.into(),
+    }
+}
+
+/// `POST /v1/checkout_sessions/{id}/complete`. The same report twice completes once and
+/// answers the same both times; a different payment on a completed session, or any payment on
+/// an expired one, is a conflict; an amount that is not the total changes nothing.
+pub async fn complete(
+    ctx: &Context,
+    caller: &Caller,
+    id: Uuid,
+    report: &Report,
+) -> Result<CheckoutSession> {
+    let session = sessions::retrieve(ctx, caller, id).await?;
+    if let Some(done) = already(&session, report)? {
+        return Ok(done);
+    }
+    let total = session.totals().total;
+    if report.amount_paid != total {
+        return Err(Error::invalid(
+            "amount_paid",
+            format!("must equal the session's amount_total, {total}"),
+        ));
+    }
+    let payment = Payment {
+        session_id: id,
+        amount_total: total,
+        provider: Some(report.provider.code()),
+        provider_reference: Some(&report.provider_reference),
+        at: time::now(),
+    };
+    match ctx
+        .store
+        .complete_session(&payment, &ctx.public_url)
+        .await?
+    {
+        Completion::Completed => sessions::retrieve(ctx, caller, id).await,
+        Completion::CouponUsedUp => Err(conflict(
+            "coupon_used_up",
+            "the session's coupon has no use left; the session was not completed",
+        )),
+        Completion::Unchanged => {
+            // Something changed meanwhile: a concurrent completion, the expiry, or the total.
+            let latest = sessions::retrieve(ctx, caller, id).await?;
+            match already(&latest, report)? {
+                Some(done) => Ok(done),
+                None => Err(Error::invalid(
+                    "amount_paid",
+                    format!(
+                        "must equal the session's amount_total, {}",
+                        latest.totals().total
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+/// The answer for a session that is no longer open: the same completion again is fine.
+fn already(session: &CheckoutSession, report: &Report) -> Result<Option<CheckoutSession>> {
+    match session.status {
+        Status::Open => Ok(None),
+        Status::Expired => Err(conflict(
+            "checkout_session_expired",
+            "the checkout session has expired",
+        )),
+        Status::Completed => {
+            let same = session.provider_reference.as_deref()
+                == Some(report.provider_reference.as_str())
+                && session.payment_provider.as_deref() == Some(report.provider.code());
+            if same {
+                Ok(Some(session.clone()))
+            } else {
+                Err(conflict(
+                    "checkout_session_completed",
+                    "the checkout session was already completed by another payment",
+                ))
+            }
+        }
+    }
+}
+
+/// A total of zero is confirmed by the customer, with no provider.
+pub async fn complete_free(
+    ctx: &Context,
+    id: Uuid,
+) -> std::result::Result<Completion, crate::store::StoreError> {
+    ctx.store
+        .complete_session(
+            &Payment {
+                session_id: id,
+                amount_total: 0,
+                provider: None,
+                provider_reference: None,
+                at: time::now(),
+            },
+            &ctx.public_url,
+        )
+        .await
+}
+
+/// The test environment's sandbox: the customer's button stands in for the provider. A live
+/// session never takes this path.
+pub async fn sandbox_success(
+    ctx: &Context,
+    session: &CheckoutSession,
+) -> std::result::Result<Completion, crate::store::StoreError> {
+    if session.environment != Environment::Test {
+        return Ok(Completion::Unchanged);
+    }
+    let reference = format!("sandbox_{}", Uuid::new_v4().simple());
+    let provider = session.payment_provider.clone().or_else(|| {
+        session
+            .fields
+            .is_pos
+            .then(|| Provider::Spi.code().to_string())
+    });
+    ctx.store
+        .complete_session(
+            &Payment {
+                session_id: session.id,
+                amount_total: session.totals().total,
+                provider: provider.as_deref(),
+                provider_reference: Some(&reference),
+                at: time::now(),
+            },
+            &ctx.public_url,
+        )
+        .await
+}

@@ -1,0 +1,28 @@
+//! Secrets the server makes for itself, kept in the database so every node shares them.
+
+use super::{Store, StoreResult, on_pool};
+use crate::domain::time;
+
+impl Store {
+    /// The secret called `name`, made (32 random bytes) the first time any node asks for it.
+    pub async fn server_secret(&self, name: &str) -> StoreResult<Vec<u8>> {
+        let fresh: [u8; 32] = rand::random();
+        on_pool!(self, write, |pool, d| {
+            sqlx::query(
+                "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(fresh.to_vec())
+            .bind(time::now())
+            .execute(pool)
+            .await?;
+        });
+        Ok(on_pool!(self, read, |pool, d| {
+            sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
+                .bind(name)
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+}

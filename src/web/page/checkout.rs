@@ -1,0 +1,682 @@
+//! `GET /checkout/{id}` and the forms on it: quantity, coupon, payment choice, cancel.
+//!
+//! A form that succeeds answers 303 back to the page (so a reload never posts twice); one that
+//! fails renders the page again with the message and the customer's input, and nothing changes.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes, Data, Path};
+use actix_web::{HttpRequest, HttpResponse, get, post};
+use askama::Template;
+use serde::Deserialize;
+
+use super::assets::Assets;
+use super::{PageRequest, html, not_found, see_other, session_id};
+use crate::core::checkout::{self, Detail, Notice, PaymentForm, Problem};
+use crate::core::{Context, payments, sessions};
+use crate::domain::coupon::Rejection;
+use crate::domain::money;
+use crate::domain::provider::Provider;
+use crate::domain::session::{CheckoutSession, Environment, Status, redirect_url};
+use crate::store::Organization;
+use crate::web::i18n::{Messages, fill};
+use crate::web::security::{self, PagePolicy};
+
+pub struct DiscountView {
+    pub code: String,
+    pub amount: String,
+    pub applied: String,
+}
+
+pub struct ProviderOption {
+    pub code: &'static str,
+    pub name: String,
+    pub checked: bool,
+}
+
+#[derive(Default)]
+pub struct DetailsView {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
+pub struct QrView {
+    pub svg: std::sync::Arc<str>,
+    pub payload: String,
+}
+
+pub struct LangLinks {
+    pub fr: String,
+    pub en: String,
+}
+
+#[derive(Template)]
+#[template(path = "checkout.html")]
+pub struct CheckoutPage<'a> {
+    t: &'a Messages,
+    assets: &'a Assets,
+    session_id: String,
+    organization: &'a str,
+    title: &'a str,
+    description: Option<&'a str>,
+    test_mode: bool,
+    embedded: bool,
+    pos: bool,
+    origins: String,
+    unit_price: String,
+    quantity: i64,
+    subtotal: String,
+    discount: Option<DiscountView>,
+    total: String,
+    notices: Vec<String>,
+    errors: Vec<String>,
+    allow_quantity: bool,
+    max_quantity: i64,
+    quantity_input: String,
+    allow_coupon: bool,
+    coupon_input: String,
+    action_base: String,
+    qs: &'static str,
+    csrf: String,
+    waiting: bool,
+    chosen_provider: String,
+    qr: Option<QrView>,
+    spi_account: Option<String>,
+    free: bool,
+    providers: Vec<ProviderOption>,
+    details: DetailsView,
+    pay_label: String,
+    cancel_url: Option<String>,
+    status_url: String,
+    lang_links: LangLinks,
+}
+
+#[derive(Template)]
+#[template(path = "expired.html")]
+struct ExpiredPage<'a> {
+    t: &'a Messages,
+    assets: &'a Assets,
+    organization: &'a str,
+    embedded: bool,
+    back_url: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+struct ReceiptPage<'a> {
+    t: &'a Messages,
+    assets: &'a Assets,
+    organization: &'a str,
+    embedded: bool,
+    origins: String,
+    session_id: String,
+    receipt_body: String,
+}
+
+/// What the customer typed, kept when a form is refused so nothing has to be typed again.
+#[derive(Default)]
+pub struct FormState {
+    pub quantity: Option<String>,
+    pub coupon: Option<String>,
+    pub details: Option<PaymentForm>,
+    pub errors: Vec<String>,
+    pub notices: Vec<String>,
+}
+
+/// `CIC2344256727788288822` → `CIC2 •••• 8822`: enough to recognise, not enough to copy.
+fn mask_account(account: &str) -> String {
+    let chars: Vec<char> = account.chars().collect();
+    if chars.len() <= 8 {
+        return "••••".into();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head} •••• {tail}")
+}
+
+fn origins(org: &Organization) -> Vec<String> {
+    org.allowed_origins
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+fn redirect_origins(session: &CheckoutSession) -> Vec<String> {
+    [&session.fields.success_url, &session.fields.cancel_url]
+        .into_iter()
+        .flatten()
+        .filter_map(|u| security::origin_of(u))
+        .collect()
+}
+
+/// The message for a refused coupon.
+pub fn rejection_message(t: &Messages, r: &Rejection) -> String {
+    match r {
+        Rejection::NotFound => t.error_coupon_unknown.clone(),
+        Rejection::Inactive => t.error_coupon_inactive.clone(),
+        Rejection::NotYetValid => t.error_coupon_not_yet_valid.clone(),
+        Rejection::Expired => t.error_coupon_expired.clone(),
+        Rejection::UsedUp => t.error_coupon_used_up.clone(),
+        Rejection::QuantityTooHigh { max } => {
+            fill(&t.error_coupon_quantity, &[("max", &max.to_string())])
+        }
+        Rejection::WrongCurrency => t.error_coupon_currency.clone(),
+    }
+}
+
+fn problem_messages(t: &Messages, problem: &Problem, max_quantity: i64) -> Vec<String> {
+    match problem {
+        Problem::Quantity { .. } => vec![fill(
+            &t.error_quantity,
+            &[("max", &max_quantity.to_string())],
+        )],
+        Problem::CouponRejected(r) => vec![rejection_message(t, r)],
+        Problem::CouponRateLimited => vec![t.error_coupon_rate_limited.clone()],
+        Problem::Details(details) => details
+            .iter()
+            .map(|d| match d {
+                Detail::Name => t.error_name.clone(),
+                Detail::Email => t.error_email.clone(),
+                Detail::Phone => t.error_phone.clone(),
+                Detail::PhoneRequired => t.error_phone_required.clone(),
+                Detail::Provider => t.error_provider.clone(),
+            })
+            .collect(),
+        Problem::NotOpen | Problem::NotAllowed | Problem::NotFound | Problem::Store(_) => {
+            vec![t.error_not_open.clone()]
+        }
+    }
+}
+
+/// Renders a session in whatever state it is: the checkout, the expired page, or — when there
+/// is no success URL to send the customer to — the receipt.
+pub async fn render(
+    ctx: &Context,
+    assets: &Assets,
+    req: &HttpRequest,
+    session: &CheckoutSession,
+    form: FormState,
+    status: StatusCode,
+) -> HttpResponse {
+    let page = PageRequest::from_request(req, Some(session.fields.currency));
+    let t = page.t();
+    let org = match ctx.store.organization(session.organization_id).await {
+        Ok(Some(org)) => org,
+        _ => return not_found(req, assets),
+    };
+    let frame = origins(&org);
+    let redirects = redirect_origins(session);
+    let policy = PagePolicy {
+        frame_ancestors: &frame,
+        redirect_origins: &redirects,
+    };
+    let locale = page.lang.locale();
+    let currency = session.fields.currency;
+    let fmt = |amount: i64| money::format(amount, currency, locale);
+    let totals = session.totals();
+    let mut cookies: Vec<_> = page.lang_cookie.clone().into_iter().collect();
+
+    match session.status {
+        Status::Expired => {
+            let body = ExpiredPage {
+                t,
+                assets,
+                organization: &org.name,
+                embedded: page.embedded,
+                back_url: session
+                    .fields
+                    .cancel_url
+                    .as_deref()
+                    .map(|u| redirect_url(u, session.id)),
+            };
+            return html(StatusCode::GONE, body.render(), &policy, cookies);
+        }
+        Status::Completed => {
+            if let Some(url) = &session.fields.success_url {
+                return see_other(&redirect_url(url, session.id), cookies);
+            }
+            let body = ReceiptPage {
+                t,
+                assets,
+                organization: &org.name,
+                embedded: page.embedded,
+                origins: frame.join(" "),
+                session_id: session.id.to_string(),
+                receipt_body: fill(&t.receipt_body, &[("amount", &fmt(totals.total))]),
+            };
+            return html(StatusCode::OK, body.render(), &policy, cookies);
+        }
+        Status::Open => {}
+    }
+
+    let (browser_secret, csrf_cookie) = security::browser_secret(req);
+    cookies.extend(csrf_cookie);
+    let csrf = security::csrf_token(&ctx.csrf_key, &browser_secret, session.id);
+    let offered = checkout::offered_providers(session);
+    let chosen = session
+        .payment_provider
+        .as_deref()
+        .and_then(|p| p.parse::<Provider>().ok())
+        .filter(|p| offered.contains(p));
+    let pos = session.fields.is_pos;
+    let free = totals.total == 0;
+    let waiting = chosen.is_some() && !free;
+    let show_qr = pos || chosen == Some(Provider::Spi);
+    let total = fmt(totals.total);
+    let qr = match (&session.qr_payload, show_qr) {
+        (Some(payload), true) => {
+            let label = fill(&t.qr_alt, &[("amount", &total)]);
+            match ctx.qr.svg(payload, &label) {
+                Ok(svg) => Some(QrView {
+                    svg,
+                    payload: payload.clone(),
+                }),
+                Err(e) => {
+                    tracing::error!(error = %e, "rendering a QR code failed");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let details = form.details.map_or_else(
+        || DetailsView {
+            name: session.fields.customer_name.clone().unwrap_or_default(),
+            email: session.fields.customer_email.clone().unwrap_or_default(),
+            phone: session.fields.customer_phone.clone().unwrap_or_default(),
+        },
+        |f| DetailsView {
+            name: f.customer_name,
+            email: f.customer_email,
+            phone: f.customer_phone,
+        },
+    );
+    let preferred = form_provider_choice(session, &offered);
+    let providers = offered
+        .iter()
+        .map(|p| ProviderOption {
+            code: p.code(),
+            name: t.provider(p.code()).to_string(),
+            checked: Some(*p) == preferred,
+        })
+        .collect();
+    let base = format!("/checkout/{}", session.id);
+    let lang_link = |lang: &str| {
+        let embedded = if page.embedded { "&embedded=1" } else { "" };
+        format!("{base}?lang={lang}{embedded}")
+    };
+    let body = CheckoutPage {
+        t,
+        assets,
+        session_id: session.id.to_string(),
+        organization: &org.name,
+        title: &session.fields.title,
+        description: session.fields.public_description.as_deref(),
+        test_mode: session.environment == Environment::Test,
+        embedded: page.embedded,
+        pos,
+        origins: frame.join(" "),
+        unit_price: fmt(session.fields.amount),
+        quantity: session.fields.quantity,
+        subtotal: fmt(totals.subtotal),
+        discount: session.coupon_code.as_ref().map(|code| DiscountView {
+            code: code.clone(),
+            amount: fmt(totals.discount),
+            applied: fill(&t.coupon_applied, &[("code", code)]),
+        }),
+        total: total.clone(),
+        notices: form.notices,
+        errors: form.errors,
+        allow_quantity: session.fields.allow_quantity,
+        max_quantity: ctx.settings.max_quantity,
+        quantity_input: form
+            .quantity
+            .unwrap_or_else(|| session.fields.quantity.to_string()),
+        allow_coupon: session.fields.allow_coupon_code,
+        coupon_input: form.coupon.unwrap_or_default(),
+        qs: page.qs(),
+        csrf,
+        waiting,
+        chosen_provider: chosen
+            .map(|p| t.provider(p.code()).to_string())
+            .unwrap_or_default(),
+        qr,
+        spi_account: session
+            .fields
+            .spi_account_number
+            .as_deref()
+            .map(mask_account),
+        free,
+        providers,
+        details,
+        pay_label: fill(&t.pay, &[("amount", &total)]),
+        cancel_url: session
+            .fields
+            .cancel_url
+            .as_ref()
+            .map(|_| format!("{base}/cancel{}", page.qs())),
+        status_url: format!("{base}/status"),
+        lang_links: LangLinks {
+            fr: lang_link("fr"),
+            en: lang_link("en"),
+        },
+        action_base: base,
+    };
+    html(status, body.render(), &policy, cookies)
+}
+
+/// The provider to pre-select: the one chosen before, or the only one there is.
+fn form_provider_choice(session: &CheckoutSession, offered: &[Provider]) -> Option<Provider> {
+    let previous = session
+        .payment_provider
+        .as_deref()
+        .and_then(|p| p.parse().ok());
+    previous.filter(|p| offered.contains(p)).or(match offered {
+        [only] => Some(*only),
+        _ => None,
+    })
+}
+
+async fn load(ctx: &Context, raw: &str) -> Option<CheckoutSession> {
+    let id = session_id(raw)?;
+    match sessions::current(ctx, id).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "loading a session failed");
+            None
+        }
+    }
+}
+
+#[get("/checkout/{id}")]
+async fn show(
+    ctx: Data<Context>,
+    assets: Data<Assets>,
+    req: HttpRequest,
+    id: Path<String>,
+) -> HttpResponse {
+    match load(&ctx, &id).await {
+        Some(session) => {
+            render(
+                &ctx,
+                &assets,
+                &req,
+                &session,
+                FormState::default(),
+                StatusCode::OK,
+            )
+            .await
+        }
+        None => not_found(&req, &assets),
+    }
+}
+
+/// `GET /checkout/{id}/cancel`: back to the merchant's `cancel_url`; the session stays open,
+/// so the customer can come back to it.
+#[get("/checkout/{id}/cancel")]
+async fn cancel(
+    ctx: Data<Context>,
+    assets: Data<Assets>,
+    req: HttpRequest,
+    id: Path<String>,
+) -> HttpResponse {
+    let Some(session) = load(&ctx, &id).await else {
+        return not_found(&req, &assets);
+    };
+    let page = PageRequest::from_request(&req, Some(session.fields.currency));
+    match &session.fields.cancel_url {
+        Some(url) => see_other(&redirect_url(url, session.id), page.lang_cookie),
+        None => see_other(
+            &format!("/checkout/{}{}", session.id, page.qs()),
+            page.lang_cookie,
+        ),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct QuantityForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    quantity: String,
+}
+
+#[derive(Deserialize, Default)]
+struct CouponForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    action: String,
+}
+
+#[derive(Deserialize, Default)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+#[derive(Deserialize, Default)]
+struct PayForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    payment: PaymentForm,
+}
+
+/// A form body; one that cannot be read is read as empty, and fails its checks like one.
+fn form<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> T {
+    serde_urlencoded::from_bytes(body).unwrap_or_default()
+}
+
+/// Everything a form handler needs, after the session was found open and the CSRF token checked.
+struct Posted {
+    session: CheckoutSession,
+}
+
+/// Loads the session and checks the form's token; on failure, the response to give.
+async fn accept(
+    ctx: &Context,
+    assets: &Assets,
+    req: &HttpRequest,
+    raw_id: &str,
+    csrf: &str,
+) -> Result<Posted, HttpResponse> {
+    let Some(session) = load(ctx, raw_id).await else {
+        return Err(not_found(req, assets));
+    };
+    if session.status != Status::Open {
+        // Completed or expired meanwhile: show where it stands now.
+        return Err(see_other(&format!("/checkout/{}", session.id), None));
+    }
+    let secret = req
+        .cookie(security::CSRF_COOKIE)
+        .map(|c| c.value().to_string());
+    if !security::csrf_valid(&ctx.csrf_key, secret.as_deref(), session.id, csrf) {
+        let t = PageRequest::from_request(req, Some(session.fields.currency)).t();
+        let state = FormState {
+            errors: vec![t.error_form_expired.clone()],
+            ..FormState::default()
+        };
+        return Err(render(ctx, assets, req, &session, state, StatusCode::FORBIDDEN).await);
+    }
+    Ok(Posted { session })
+}
+
+/// After a form: back to the page on success, the page with the problem on failure.
+async fn respond(
+    ctx: &Context,
+    assets: &Assets,
+    req: &HttpRequest,
+    session: &CheckoutSession,
+    outcome: Result<Option<Notice>, Problem>,
+    mut state: FormState,
+) -> HttpResponse {
+    let page = PageRequest::from_request(req, Some(session.fields.currency));
+    match outcome {
+        Ok(None) => see_other(
+            &format!("/checkout/{}{}", session.id, page.qs()),
+            page.lang_cookie,
+        ),
+        Ok(Some(Notice::CouponRemoved)) => {
+            let fresh = load(ctx, &session.id.to_string())
+                .await
+                .unwrap_or_else(|| session.clone());
+            state.notices.push(page.t().error_coupon_removed.clone());
+            render(ctx, assets, req, &fresh, state, StatusCode::OK).await
+        }
+        Err(Problem::Store(e)) => {
+            tracing::error!(error = %e, "a checkout form failed");
+            HttpResponse::InternalServerError().finish()
+        }
+        Err(Problem::NotOpen | Problem::NotFound) => {
+            see_other(&format!("/checkout/{}{}", session.id, page.qs()), None)
+        }
+        Err(problem) => {
+            state.errors = problem_messages(page.t(), &problem, ctx.settings.max_quantity);
+            // Show the session as it is now: a refused coupon still counted as an attempt.
+            let fresh = load(ctx, &session.id.to_string())
+                .await
+                .unwrap_or_else(|| session.clone());
+            render(
+                ctx,
+                assets,
+                req,
+                &fresh,
+                state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+#[post("/checkout/{id}/quantity")]
+async fn quantity(
+    ctx: Data<Context>,
+    assets: Data<Assets>,
+    req: HttpRequest,
+    id: Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    let f: QuantityForm = form(&body);
+    let posted = match accept(&ctx, &assets, &req, &id, &f.csrf).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let outcome = checkout::set_quantity(&ctx, posted.session.id, &f.quantity)
+        .await
+        .map(|(_, notice)| notice);
+    let state = FormState {
+        quantity: Some(f.quantity),
+        ..FormState::default()
+    };
+    respond(&ctx, &assets, &req, &posted.session, outcome, state).await
+}
+
+#[post("/checkout/{id}/coupon")]
+async fn coupon(
+    ctx: Data<Context>,
+    assets: Data<Assets>,
+    req: HttpRequest,
+    id: Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    let f: CouponForm = form(&body);
+    let posted = match accept(&ctx, &assets, &req, &id, &f.csrf).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let outcome = if f.action == "remove" {
+        checkout::remove_coupon(&ctx, posted.session.id).await
+    } else {
+        checkout::apply_coupon(&ctx, posted.session.id, &f.code).await
+    };
+    let state = FormState {
+        coupon: Some(f.code),
+        ..FormState::default()
+    };
+    respond(
+        &ctx,
+        &assets,
+        &req,
+        &posted.session,
+        outcome.map(|_| None),
+        state,
+    )
+    .await
+}
+
+/// The payment form: details and provider. A total of zero is confirmed with no provider.
+#[post("/checkout/{id}/pay")]
+async fn pay(
+    ctx: Data<Context>,
+    assets: Data<Assets>,
+    req: HttpRequest,
+    id: Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    let f: PayForm = form(&body);
+    let posted = match accept(&ctx, &assets, &req, &id, &f.csrf).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let session = &posted.session;
+    if session.totals().total == 0 {
+        return match payments::complete_free(&ctx, session.id).await {
+            Ok(_) => see_other(
+                &format!(
+                    "/checkout/{}{}",
+                    session.id,
+                    PageRequest::from_request(&req, None).qs()
+                ),
+                None,
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "completing a free session failed");
+                HttpResponse::InternalServerError().finish()
+            }
+        };
+    }
+    let outcome = checkout::choose_payment(&ctx, session.id, &f.payment).await;
+    let state = FormState {
+        details: Some(f.payment),
+        ..FormState::default()
+    };
+    respond(&ctx, &assets, &req, session, outcome.map(|_| None), state).await
+}
+
+#[post("/checkout/{id}/pay/reset")]
+async fn reset(
+    ctx: Data<Context>,
+    assets: Data<Assets>,
+    req: HttpRequest,
+    id: Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    let f: CsrfOnly = form(&body);
+    let posted = match accept(&ctx, &assets, &req, &id, &f.csrf).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let outcome = checkout::reset_payment(&ctx, posted.session.id).await;
+    respond(
+        &ctx,
+        &assets,
+        &req,
+        &posted.session,
+        outcome.map(|_| None),
+        FormState::default(),
+    )
+    .await
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(show)
+        .service(cancel)
+        .service(quantity)
+        .service(coupon)
+        .service(pay)
+        .service(reset);
+}

@@ -1,0 +1,158 @@
+//! The hosted checkout page: server-rendered, complete without JavaScript, in French and
+//! English. `checkout` renders the page and takes its forms; `payment` answers the page's
+//! status checks and serves its QR codes; `assets` serves the CSS, script and icon.
+
+pub mod assets;
+mod checkout;
+mod payment;
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use askama::Template;
+use uuid::Uuid;
+
+use super::i18n::{Lang, Messages};
+use super::security::{PagePolicy, page_headers};
+use crate::domain::money::Currency;
+use assets::Assets;
+
+pub const LANG_COOKIE: &str = "caisse_lang";
+
+/// What every page request carries besides the session: its language and layout.
+pub struct PageRequest {
+    pub lang: Lang,
+    /// Set when `?lang=` chose the language, so the choice sticks.
+    pub lang_cookie: Option<Cookie<'static>>,
+    /// `?embedded=1`: the compact layout for an iframe.
+    pub embedded: bool,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct PageQuery {
+    lang: Option<String>,
+    embedded: Option<String>,
+}
+
+impl PageRequest {
+    /// The language, by `?lang=`, then the cookie, then `Accept-Language`, then the currency
+    /// (French for the CFA francs, English otherwise).
+    pub fn from_request(req: &HttpRequest, currency: Option<Currency>) -> PageRequest {
+        let query: PageQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+        let embedded = query
+            .embedded
+            .as_deref()
+            .is_some_and(|v| v == "1" || v == "true");
+        if let Some(lang) = query.lang.as_deref().and_then(Lang::parse) {
+            let cookie = Cookie::build(LANG_COOKIE, lang.code())
+                .path("/")
+                .max_age(CookieDuration::days(365))
+                .same_site(SameSite::Lax)
+                .http_only(true)
+                .finish();
+            return PageRequest {
+                lang,
+                lang_cookie: Some(cookie),
+                embedded,
+            };
+        }
+        let lang = req
+            .cookie(LANG_COOKIE)
+            .and_then(|c| Lang::parse(c.value()))
+            .or_else(|| {
+                req.headers()
+                    .get("accept-language")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Lang::from_accept_language)
+            })
+            .unwrap_or(match currency {
+                Some(c) if !c.is_cfa() => Lang::En,
+                _ => Lang::Fr,
+            });
+        PageRequest {
+            lang,
+            lang_cookie: None,
+            embedded,
+        }
+    }
+
+    pub fn t(&self) -> &'static Messages {
+        self.lang.messages()
+    }
+
+    /// The query string that keeps the layout across forms and redirects.
+    pub fn qs(&self) -> &'static str {
+        if self.embedded { "?embedded=1" } else { "" }
+    }
+}
+
+/// A rendered page with the headers every page carries.
+pub fn html(
+    status: StatusCode,
+    page: Result<String, askama::Error>,
+    policy: &PagePolicy<'_>,
+    cookies: impl IntoIterator<Item = Cookie<'static>>,
+) -> HttpResponse {
+    let body = match page {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(error = %e, "a template failed to render");
+            return HttpResponse::InternalServerError().finish();
+        }
+    };
+    let mut res = HttpResponseBuilder::new(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body);
+    page_headers(res.headers_mut(), policy);
+    for c in cookies {
+        let _ = res.add_cookie(&c);
+    }
+    res
+}
+
+/// A 303 to `location`, as after every form.
+pub fn see_other(
+    location: &str,
+    cookies: impl IntoIterator<Item = Cookie<'static>>,
+) -> HttpResponse {
+    let mut res = HttpResponse::SeeOther()
+        .insert_header(("Location", location))
+        .insert_header(("Cache-Control", "no-store"))
+        .finish();
+    for c in cookies {
+        let _ = res.add_cookie(&c);
+    }
+    res
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage<'a> {
+    t: &'a Messages,
+    assets: &'a Assets,
+}
+
+/// The localized 404, for unknown and malformed ids alike.
+pub fn not_found(req: &HttpRequest, assets: &Assets) -> HttpResponse {
+    let page = PageRequest::from_request(req, None);
+    let body = NotFoundPage {
+        t: page.t(),
+        assets,
+    }
+    .render();
+    let policy = PagePolicy {
+        frame_ancestors: &[],
+        redirect_origins: &[],
+    };
+    html(StatusCode::NOT_FOUND, body, &policy, page.lang_cookie)
+}
+
+/// A session id from the path; a malformed one names no session.
+pub fn session_id(raw: &str) -> Option<Uuid> {
+    Uuid::parse_str(raw).ok()
+}
+
+pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+    checkout::routes(cfg);
+    payment::routes(cfg);
+}

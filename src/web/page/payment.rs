@@ -1,0 +1,201 @@
+//! What the page asks while the customer pays: the session's status (polled by the page's
+//! script), its QR code as an image, and — in the test environment — the sandbox buttons.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ETag, EntityTag};
+use actix_web::web::{self, Bytes, Data, Path};
+use actix_web::{HttpRequest, HttpResponse, get, post};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::assets::Assets;
+use super::checkout::{FormState, render};
+use super::{PageRequest, not_found, see_other, session_id};
+use crate::core::{Context, payments, sessions};
+use crate::domain::session::{Environment, Status, redirect_url};
+use crate::store::Completion;
+use crate::web::security;
+
+/// `{"status", "redirect_url"}`: where the page should go once the session is no longer open —
+/// the merchant's success URL, or the page itself (which shows the receipt or the expiry).
+#[get("/checkout/{id}/status")]
+async fn status(ctx: Data<Context>, id: Path<String>) -> HttpResponse {
+    let session = match session_id(&id) {
+        Some(id) => sessions::current(&ctx, id).await,
+        None => Ok(None),
+    };
+    let no_store = ("Cache-Control", "no-store");
+    match session {
+        Ok(Some(s)) => {
+            let redirect = match (s.status, &s.fields.success_url) {
+                (Status::Open, _) => None,
+                (Status::Completed, Some(url)) => Some(redirect_url(url, s.id)),
+                _ => Some(format!("/checkout/{}", s.id)),
+            };
+            HttpResponse::Ok()
+                .insert_header(no_store)
+                .json(json!({"status": s.status.as_str(), "redirect_url": redirect}))
+        }
+        Ok(None) => HttpResponse::NotFound()
+            .insert_header(no_store)
+            .json(json!({"status": null, "redirect_url": null})),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a session's status failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+/// The session's QR code as an image. The payload names the image, so it is its ETag: a
+/// changed quantity or coupon is a changed payload and a new ETag.
+async fn qr_image(ctx: &Context, req: &HttpRequest, raw: &str, png: bool) -> HttpResponse {
+    let session = match session_id(raw) {
+        Some(id) => sessions::current(ctx, id).await.ok().flatten(),
+        None => None,
+    };
+    let Some(payload) = session
+        .filter(|s| s.status == Status::Open)
+        .and_then(|s| s.qr_payload)
+    else {
+        return HttpResponse::NotFound()
+            .insert_header(("Cache-Control", "no-store"))
+            .finish();
+    };
+    let etag = EntityTag::new_strong(hex::encode(&sha2::Sha256::digest(payload.as_bytes())[..12]));
+    let fresh = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag.to_string()));
+    let mut res = if fresh {
+        HttpResponse::NotModified().finish()
+    } else if png {
+        match ctx.qr.png(&payload) {
+            Ok(bytes) => HttpResponse::Ok()
+                .content_type("image/png")
+                .body(Bytes::from_owner(bytes)),
+            Err(e) => return render_failed(e),
+        }
+    } else {
+        match ctx.qr.svg(&payload, "QR") {
+            Ok(svg) => HttpResponse::Ok()
+                .content_type("image/svg+xml")
+                .body(Bytes::from_owner(svg.as_bytes().to_vec())),
+            Err(e) => return render_failed(e),
+        }
+    };
+    let headers = res.headers_mut();
+    headers.insert(
+        header::ETAG,
+        ETag(etag)
+            .to_string()
+            .parse()
+            .expect("an ETag is a header value"),
+    );
+    // The code changes with the session, so caches must ask again each time (cheaply, by ETag).
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, no-cache"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    res
+}
+
+fn render_failed(e: crate::qr::RenderError) -> HttpResponse {
+    tracing::error!(error = %e, "rendering a QR code failed");
+    HttpResponse::InternalServerError().finish()
+}
+
+use sha2::Digest;
+
+#[get("/checkout/{id}/qr.png")]
+async fn qr_png(ctx: Data<Context>, req: HttpRequest, id: Path<String>) -> HttpResponse {
+    qr_image(&ctx, &req, &id, true).await
+}
+
+#[get("/checkout/{id}/qr.svg")]
+async fn qr_svg(ctx: Data<Context>, req: HttpRequest, id: Path<String>) -> HttpResponse {
+    qr_image(&ctx, &req, &id, false).await
+}
+
+#[derive(Deserialize, Default)]
+struct SandboxForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    outcome: String,
+}
+
+/// The test environment's stand-in for a provider: a successful payment completes the session,
+/// a declined one leaves it open with a message.
+#[post("/checkout/{id}/sandbox")]
+async fn sandbox(
+    ctx: Data<Context>,
+    assets: Data<Assets>,
+    req: HttpRequest,
+    id: Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    let form: SandboxForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let Some(session) = (match session_id(&id) {
+        Some(id) => sessions::current(&ctx, id).await.ok().flatten(),
+        None => None,
+    }) else {
+        return not_found(&req, &assets);
+    };
+    let page = PageRequest::from_request(&req, Some(session.fields.currency));
+    let back = format!("/checkout/{}{}", session.id, page.qs());
+    if session.environment != Environment::Test || session.status != Status::Open {
+        return see_other(&back, None);
+    }
+    let secret = req
+        .cookie(security::CSRF_COOKIE)
+        .map(|c| c.value().to_string());
+    if !security::csrf_valid(&ctx.csrf_key, secret.as_deref(), session.id, &form.csrf) {
+        let state = FormState {
+            errors: vec![page.t().error_form_expired.clone()],
+            ..FormState::default()
+        };
+        return render(&ctx, &assets, &req, &session, state, StatusCode::FORBIDDEN).await;
+    }
+    if form.outcome != "success" {
+        let state = FormState {
+            errors: vec![page.t().payment_failed.clone()],
+            ..FormState::default()
+        };
+        return render(
+            &ctx,
+            &assets,
+            &req,
+            &session,
+            state,
+            StatusCode::PAYMENT_REQUIRED,
+        )
+        .await;
+    }
+    match payments::sandbox_success(&ctx, &session).await {
+        Ok(Completion::CouponUsedUp) => {
+            let state = FormState {
+                errors: vec![page.t().error_coupon_used_up.clone()],
+                ..FormState::default()
+            };
+            render(&ctx, &assets, &req, &session, state, StatusCode::CONFLICT).await
+        }
+        // Completed, or completed by someone else meanwhile: the page shows where it stands.
+        Ok(_) => see_other(&back, None),
+        Err(e) => {
+            tracing::error!(error = %e, "a sandbox payment failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(status)
+        .service(qr_png)
+        .service(qr_svg)
+        .service(sandbox);
+}

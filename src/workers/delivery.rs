@@ -1,0 +1,199 @@
+//! Webhook delivery: due deliveries are claimed from the outbox, POSTed signed to their
+//! endpoints, and their outcome recorded. Any number of nodes run this; a claim holds a
+//! delivery for one attempt (the request timeout and a margin), so each attempt is made by one
+//! node, and a node that dies mid-attempt lets the claim lapse for another to retry.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::Stopping;
+use crate::core::Context;
+use crate::domain::event;
+use crate::domain::time;
+use crate::store::{Attempt, AttemptOutcome, DueDelivery, StoreError};
+
+/// Deliveries claimed at once by one node.
+const BATCH: i64 = 16;
+/// How long deliveries are retried.
+const RETRY_FOR: chrono::Duration = chrono::Duration::hours(24);
+/// The longest wait between two retries.
+const MAX_BACKOFF: chrono::Duration = chrono::Duration::hours(1);
+/// How often an idle worker looks for due deliveries.
+const POLL: Duration = Duration::from_millis(500);
+
+/// What the next step is after an attempt that got `status` (or no answer).
+pub fn outcome(
+    status: Option<u16>,
+    attempts: i64,
+    created_at: chrono::DateTime<Utc>,
+    now: chrono::DateTime<Utc>,
+    retry_base: chrono::Duration,
+) -> AttemptOutcome {
+    match status {
+        Some(s) if (200..300).contains(&s) => return AttemptOutcome::Succeeded,
+        // The endpoint refused this event: sending it again would not change its mind. 429 is
+        // a request to slow down, not a refusal.
+        Some(s) if (400..500).contains(&s) && s != 429 => return AttemptOutcome::Failed,
+        _ => {}
+    }
+    let exponent = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .min(20);
+    let backoff = retry_base
+        .checked_mul(2_i32.saturating_pow(exponent))
+        .unwrap_or(MAX_BACKOFF)
+        .min(MAX_BACKOFF);
+    let at = now + backoff;
+    if at > created_at + RETRY_FOR {
+        AttemptOutcome::Failed
+    } else {
+        AttemptOutcome::Retry { at }
+    }
+}
+
+async fn attempt(
+    client: &reqwest::Client,
+    ctx: &Context,
+    d: &DueDelivery,
+) -> Result<(), StoreError> {
+    let started = Instant::now();
+    let now = time::now();
+    let retry_base = chrono::Duration::milliseconds(ctx.settings.webhook_retry_base_ms as i64);
+    let (status, error) = if d.endpoint_deleted {
+        (None, Some("the endpoint was deleted".to_string()))
+    } else {
+        let signature = event::signature(&d.secret, Utc::now().timestamp(), &d.payload);
+        let sent = client
+            .post(&d.url)
+            .header("Content-Type", "application/json")
+            .header("User-Agent", concat!("caisse/", env!("CARGO_PKG_VERSION")))
+            .header("X-Caisse-Signature", signature)
+            .header("X-Caisse-Event-Id", d.event_id.to_string())
+            .body(d.payload.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(res) => (Some(res.status().as_u16()), None),
+            Err(e) => (None, Some(describe(&e))),
+        }
+    };
+    let next = if d.endpoint_deleted {
+        AttemptOutcome::Failed
+    } else {
+        outcome(status, d.attempts, d.created_at, now, retry_base)
+    };
+    let record = Attempt {
+        id: Uuid::new_v4(),
+        delivery_id: d.id,
+        attempted_at: now,
+        status_code: status.map(i32::from),
+        error,
+        duration_ms: started.elapsed().as_millis() as i64,
+    };
+    tracing::info!(delivery = %d.id, event = %d.event_id, status = ?status, outcome = ?next, "webhook attempt");
+    ctx.store.record_attempt(&record, next).await
+}
+
+/// A transport error in words, without the URL (it may carry a token of the merchant's).
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "could not connect".into()
+    } else {
+        "the request failed".into()
+    }
+}
+
+/// One pass: claim what is due and attempt it all, concurrently. Returns how many.
+pub async fn deliver_due(ctx: &Context, client: &reqwest::Client) -> Result<usize, StoreError> {
+    let now = time::now();
+    let hold = chrono::Duration::seconds(ctx.settings.webhook_timeout_secs as i64 + 5);
+    let due = ctx.store.claim_deliveries(now, now + hold, BATCH).await?;
+    let count = due.len();
+    let mut set = tokio::task::JoinSet::new();
+    for d in due {
+        let (client, ctx) = (client.clone(), ctx.clone());
+        set.spawn(async move { attempt(&client, &ctx, &d).await });
+    }
+    while let Some(done) = set.join_next().await {
+        if let Ok(Err(e)) = done {
+            tracing::warn!(error = %e, "recording a webhook attempt failed; it will be retried");
+        }
+    }
+    Ok(count)
+}
+
+pub async fn run(ctx: Context, mut stopping: Stopping) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(ctx.settings.webhook_timeout_secs))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client with rustls");
+    loop {
+        let busy = match deliver_due(&ctx, &client).await {
+            Ok(n) => n > 0,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming webhook deliveries failed; will retry");
+                false
+            }
+        };
+        if !busy && stopping.sleep(POLL).await {
+            break;
+        }
+        if busy && stopping.stopped() {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64) -> chrono::DateTime<Utc> {
+        chrono::DateTime::from_timestamp(1_700_000_000 + secs, 0).unwrap()
+    }
+
+    #[test]
+    fn success_stops_and_refusals_stop_but_429_and_5xx_retry_with_backoff() {
+        let base = chrono::Duration::seconds(30);
+        assert_eq!(
+            outcome(Some(204), 1, at(0), at(0), base),
+            AttemptOutcome::Succeeded
+        );
+        assert_eq!(
+            outcome(Some(410), 1, at(0), at(0), base),
+            AttemptOutcome::Failed
+        );
+        assert_eq!(
+            outcome(Some(429), 1, at(0), at(0), base),
+            AttemptOutcome::Retry { at: at(30) }
+        );
+        assert_eq!(
+            outcome(Some(503), 2, at(0), at(100), base),
+            AttemptOutcome::Retry { at: at(160) }
+        );
+        assert_eq!(
+            outcome(None, 3, at(0), at(100), base),
+            AttemptOutcome::Retry { at: at(220) }
+        );
+        assert_eq!(
+            outcome(None, 30, at(0), at(100), base),
+            AttemptOutcome::Retry { at: at(3700) },
+            "capped at an hour"
+        );
+    }
+
+    #[test]
+    fn retries_end_after_a_day() {
+        let base = chrono::Duration::seconds(30);
+        let day = 24 * 3600;
+        assert_eq!(
+            outcome(Some(500), 40, at(0), at(day - 10), base),
+            AttemptOutcome::Failed
+        );
+    }
+}

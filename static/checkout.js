@@ -1,0 +1,52 @@
+// caisse checkout: optional help for the page, which works without it. Polls the payment
+// status and moves on when the session completes; tells an embedding page what happens;
+// copies the QR payload. Loaded from caisse itself, no inline script.
+(function () {
+  "use strict";
+  var body = document.body;
+  var session = body.getAttribute("data-session");
+  var embedded = body.getAttribute("data-embedded") === "1";
+  var origins = (body.getAttribute("data-origins") || "").split(" ").filter(Boolean);
+
+  function tell(event) {
+    if (!embedded || window.parent === window) return;
+    var message = { type: "caisse.checkout", event: event, checkout_session_id: session };
+    origins.forEach(function (origin) { window.parent.postMessage(message, origin); });
+  }
+
+  if (session) tell(body.getAttribute("data-state") === "completed" ? "completed" : "loaded");
+
+  document.querySelectorAll("[data-cancel]").forEach(function (link) {
+    link.addEventListener("click", function () { tell("cancelled"); });
+  });
+
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(source.value).then(function () { button.setAttribute("aria-pressed", "true"); });
+    });
+  });
+
+  var poll = document.querySelector("[data-poll]");
+  if (!poll) return;
+  var url = poll.getAttribute("data-poll");
+  var started = Date.now();
+  var limit = 60 * 60 * 1000;
+  function check() {
+    if (Date.now() - started > limit) return;
+    fetch(url, { cache: "no-store", credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (s) {
+        if (s && s.status !== "open" && s.redirect_url) {
+          if (s.status === "completed") tell("completed");
+          window.location.assign(s.redirect_url);
+          return;
+        }
+        setTimeout(check, 2000);
+      })
+      .catch(function () { setTimeout(check, 4000); });
+  }
+  setTimeout(check, 2000);
+})();

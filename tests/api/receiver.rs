@@ -1,0 +1,100 @@
+//! A webhook receiver on 127.0.0.1 for the tests: it records every request and answers with the
+//! statuses it is told to, in order (then 200).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde_json::Value;
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub signature: String,
+    pub body: String,
+    pub json: Value,
+}
+
+#[derive(Default)]
+struct State {
+    received: Mutex<Vec<Received>>,
+    answers: Mutex<VecDeque<u16>>,
+}
+
+pub struct Receiver {
+    pub url: String,
+    state: Arc<State>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> HttpResponse {
+    let body = String::from_utf8_lossy(&body).to_string();
+    let signature = req
+        .headers()
+        .get("x-caisse-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let json = serde_json::from_str(&body).unwrap_or(Value::Null);
+    state.received.lock().unwrap().push(Received {
+        signature,
+        body,
+        json,
+    });
+    let status = state.answers.lock().unwrap().pop_front().unwrap_or(200);
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
+}
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        let state = Arc::new(State::default());
+        let data = web::Data::from(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .default_service(web::to(receive))
+        })
+        .workers(1)
+        .disable_signals()
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let port = server.addrs()[0].port();
+        let server = server.run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Receiver {
+            url: format!("http://127.0.0.1:{port}/hooks"),
+            state,
+            handle,
+        }
+    }
+
+    /// The statuses to answer with, in order, before answering 200.
+    pub fn answer(&self, statuses: &[u16]) {
+        self.state
+            .answers
+            .lock()
+            .unwrap()
+            .extend(statuses.iter().copied());
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.received.lock().unwrap().clone()
+    }
+
+    /// Waits (up to ~10 s) until `n` requests have arrived, and returns them.
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+        for _ in 0..200 {
+            let got = self.received();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.received()
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+}

@@ -1,0 +1,217 @@
+//! Webhooks: endpoints registered through the API receive signed events from the outbox, with
+//! retries, and every attempt is visible.
+
+use std::time::Duration;
+
+use caisse::domain::event;
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    Backend, TestApp, error_field, error_of, new_organization, session_body, spawn_app,
+};
+use crate::receiver::Receiver;
+
+async fn register(app: &TestApp, url: &str, events: Option<Value>) -> Value {
+    let mut body = json!({"url": url});
+    if let Some(e) = events {
+        body["events"] = e;
+    }
+    let res = app.post_json("/v1/webhooks", &app.key, &body).await;
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+async fn complete(app: &TestApp, s: &Value) {
+    let path = format!(
+        "/v1/checkout_sessions/{}/complete",
+        s["checkout_session_id"].as_str().unwrap()
+    );
+    let total = s["amount_total"].as_i64().unwrap();
+    let res = app
+        .post_json(
+            &path,
+            &app.key,
+            &json!({"provider": "WAVE", "provider_reference": "r1", "amount_paid": total}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
+async fn completed_and_expired_events_arrive_signed(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    let hook = register(&app, &receiver.url, None).await;
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"));
+
+    let paid = app.session(&session_body()).await;
+    complete(&app, &paid).await;
+    let dropped = app.session(&session_body()).await;
+    app.delete(
+        &format!(
+            "/v1/checkout_sessions/{}",
+            dropped["checkout_session_id"].as_str().unwrap()
+        ),
+        &app.key,
+    )
+    .await;
+
+    let got = receiver.wait_for(2).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    let now = chrono::Utc::now().timestamp();
+    for r in &got {
+        assert!(
+            event::verify(&secret, &r.signature, &r.body, now, 300),
+            "signature of {}",
+            r.body
+        );
+        assert!(r.json["id"].is_string() && r.json["created_at"].is_string());
+        assert_eq!(r.json["environment"], "test");
+    }
+    let by_event = |name: &str| {
+        got.iter()
+            .find(|r| r.json["event"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
+    };
+    let completed = by_event("checkout_session.completed");
+    assert_eq!(
+        completed.json["data"]["checkout_session_id"],
+        paid["checkout_session_id"]
+    );
+    assert_eq!(completed.json["data"]["status"], "completed");
+    let expired = by_event("checkout_session.expired");
+    assert_eq!(
+        expired.json["data"]["checkout_session_id"],
+        dropped["checkout_session_id"]
+    );
+    receiver.stop().await;
+}
+
+async fn failures_are_retried_and_every_attempt_is_recorded(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    receiver.answer(&[500, 429]);
+    let hook = register(
+        &app,
+        &receiver.url,
+        Some(json!(["checkout_session.completed"])),
+    )
+    .await;
+    let s = app.session(&session_body()).await;
+    complete(&app, &s).await;
+    let got = receiver.wait_for(3).await;
+    assert_eq!(got.len(), 3, "500, 429, then 200");
+    assert!(
+        got.windows(2).all(|w| w[0].json["id"] == w[1].json["id"]),
+        "the same event each time"
+    );
+
+    let path = format!(
+        "/v1/webhooks/{}/deliveries",
+        hook["webhook_id"].as_str().unwrap()
+    );
+    let mut log = Value::Null;
+    for _ in 0..50 {
+        log = app.get(&path, &app.key).await.json().await.unwrap();
+        if log["data"][0]["status"] == "succeeded" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let delivery = &log["data"][0];
+    assert_eq!(delivery["status"], "succeeded", "{log}");
+    assert_eq!(delivery["attempts"], 3);
+    let codes: Vec<i64> = delivery["attempt_log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status_code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [500, 429, 200]);
+    receiver.stop().await;
+}
+
+async fn a_refusal_stops_the_retries(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    receiver.answer(&[410]);
+    let hook = register(&app, &receiver.url, None).await;
+    let s = app.session(&session_body()).await;
+    complete(&app, &s).await;
+    receiver.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.received().len(), 1, "no retry after a 4xx");
+    let log: Value = app
+        .get(
+            &format!(
+                "/v1/webhooks/{}/deliveries",
+                hook["webhook_id"].as_str().unwrap()
+            ),
+            &app.key,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["data"][0]["status"], "failed");
+    receiver.stop().await;
+}
+
+async fn endpoints_are_checked_and_kept_apart(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    for (body, field) in [
+        (json!({}), "url"),
+        (json!({"url": "javascript:alert(1)"}), "url"),
+        (
+            json!({"url": "https://hooks.example", "events": ["checkout_session.paid"]}),
+            "events",
+        ),
+        (
+            json!({"url": "https://hooks.example", "events": "checkout_session.completed"}),
+            "events",
+        ),
+        (
+            json!({"url": "https://hooks.example", "colour": 1}),
+            "colour",
+        ),
+    ] {
+        let res = app.post_json("/v1/webhooks", &app.key, &body).await;
+        assert_eq!(res.status(), 422, "{body}");
+        assert_eq!(error_field(&error_of(res).await), field);
+    }
+    let hook = register(&app, "https://hooks.example/caisse", None).await;
+    let path = format!("/v1/webhooks/{}", hook["webhook_id"].as_str().unwrap());
+    let read: Value = app.get(&path, &app.key).await.json().await.unwrap();
+    assert!(read.get("secret").is_none(), "the secret is shown once");
+    assert_eq!(
+        read["events"],
+        json!(["checkout_session.completed", "checkout_session.expired"])
+    );
+    let (_, other) = new_organization(
+        &app.ctx,
+        "Autre",
+        caisse::domain::session::Environment::Test,
+    )
+    .await;
+    assert_eq!(app.get(&path, &other).await.status(), 404);
+    assert_eq!(app.delete(&path, &other).await.status(), 404);
+    let theirs: Value = app.get("/v1/webhooks", &other).await.json().await.unwrap();
+    assert_eq!(theirs["data"], json!([]));
+    assert_eq!(app.delete(&path, &app.key).await.status(), 204);
+    assert_eq!(app.get(&path, &app.key).await.status(), 404);
+}
+
+crate::on_both_backends!(
+    completed_and_expired_events_arrive_signed,
+    failures_are_retried_and_every_attempt_is_recorded,
+    a_refusal_stops_the_retries,
+    endpoints_are_checked_and_kept_apart,
+);
