@@ -163,14 +163,10 @@ pub async fn apply_coupon(ctx: &Context, id: Uuid, code: &str) -> Result<Checkou
     }
     session.coupon_attempts += 1;
 
-    let code = code.trim().to_uppercase();
-    let coupon = if code.is_empty() || code.chars().count() > 40 {
-        None
-    } else {
-        ctx.store
-            .coupon_by_code(session.organization_id, session.environment, &code)
-            .await?
-    };
+    let coupon = ctx
+        .store
+        .coupon_by_code(session.organization_id, session.environment, code)
+        .await?;
     let outcome = match &coupon {
         None => Err(Problem::CouponRejected(Rejection::NotFound)),
         Some(c) => c

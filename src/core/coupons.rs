@@ -8,38 +8,12 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::input::{paging, parse_object};
 use super::{Caller, Context, Error, Result};
 use crate::domain::coupon::{Coupon, CouponFields, READ_ONLY, WRITABLE};
-use crate::domain::fields::{Field, FieldError, kind};
+use crate::domain::fields::{Field, FieldError};
 use crate::domain::time;
-use crate::store::{CouponListQuery, SortOrder, StoreError};
-
-/// A JSON object body. Text holding U+0000 is refused before any rule looks at it: PostgreSQL
-/// cannot store it.
-fn parse_object(body: &[u8]) -> Result<Map<String, Value>> {
-    fn has_nul(v: &Value) -> bool {
-        match v {
-            Value::String(s) => s.contains('\0'),
-            Value::Array(a) => a.iter().any(has_nul),
-            Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
-            _ => false,
-        }
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => match m.iter().find(|(k, v)| k.contains('\0') || has_nul(v)) {
-            Some((k, _)) => Err(Error::invalid(
-                &k.replace('\0', "\\0"),
-                "must not contain the NUL character",
-            )),
-            None => Ok(m),
-        },
-        Ok(other) => Err(Error::invalid(
-            "body",
-            format!("must be a JSON object, not {}", kind(&other)),
-        )),
-        Err(e) => Err(Error::MalformedJson(e.to_string())),
-    }
-}
+use crate::store::{CouponListQuery, StoreError};
 
 /// Unknown fields are refused, so a misspelt field is never silently ignored.
 fn unknown_fields(body: &Map<String, Value>) -> Vec<FieldError> {
@@ -71,7 +45,12 @@ pub async fn create(ctx: &Context, caller: &Caller, body: &[u8]) -> Result<Coupo
     {
         let echoes = match name.as_str() {
             "organization_id" => {
-                value.as_str() == Some(caller.organization_id.to_string().as_str())
+                if value.as_str() != Some(caller.organization_id.to_string().as_str()) {
+                    return Err(Error::Forbidden(
+                        "organization_id is not the organization of this API key".into(),
+                    ));
+                }
+                true
             }
             "environment" => value.as_str() == Some(caller.environment.as_str()),
             "current_uses" => Field::new(name, value).integer() == Ok(0),
@@ -141,46 +120,25 @@ pub struct Page {
 
 /// The caller's coupons, newest first unless `sort` says otherwise; deleted ones are left out.
 pub async fn list(ctx: &Context, caller: &Caller, params: &ListParams) -> Result<Page> {
-    let number =
-        |name: &str, v: &Option<String>, default: i64, min: i64, max: i64| -> Result<i64> {
-            match v.as_deref() {
-                None => Ok(default),
-                Some(s) => s
-                    .trim()
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|n| (min..=max).contains(n))
-                    .ok_or_else(|| {
-                        Error::invalid(name, format!("must be an integer from {min} to {max}"))
-                    }),
-            }
-        };
-    let limit = number("limit", &params.limit, 20, 1, 100)?;
-    let offset = number("offset", &params.offset, 0, 0, i64::from(i32::MAX))?;
-    let sort = match params.sort.as_deref().map(str::trim) {
-        None | Some("created_at:desc" | "-created_at") => SortOrder::CreatedDesc,
-        Some("created_at:asc" | "created_at") => SortOrder::CreatedAsc,
-        Some(_) => {
-            return Err(Error::invalid(
-                "sort",
-                "must be created_at:desc or created_at:asc",
-            ));
-        }
-    };
+    let page = paging(
+        params.limit.as_deref(),
+        params.offset.as_deref(),
+        params.sort.as_deref(),
+    )?;
     let (coupons, total) = ctx
         .store
         .list_coupons(&CouponListQuery {
             organization_id: caller.organization_id,
             environment: caller.environment,
-            sort,
-            limit,
-            offset,
+            sort: page.sort,
+            limit: page.limit,
+            offset: page.offset,
         })
         .await?;
     Ok(Page {
         coupons,
-        limit,
-        offset,
+        limit: page.limit,
+        offset: page.offset,
         total,
     })
 }

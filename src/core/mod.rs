@@ -3,6 +3,7 @@
 
 pub mod checkout;
 pub mod coupons;
+pub mod input;
 pub mod organizations;
 pub mod payments;
 pub mod sessions;

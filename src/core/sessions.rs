@@ -5,11 +5,12 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::input::{paging, parse_object};
 use super::{Caller, Context, Error, Result};
 use crate::domain::fields::{Field, FieldError};
 use crate::domain::session::{CheckoutSession, READ_ONLY, Rules, SessionFields, Status, WRITABLE};
 use crate::domain::time;
-use crate::store::{IdempotencyRecord, ListQuery, SortOrder, StoreError};
+use crate::store::{IdempotencyRecord, ListQuery, StoreError};
 
 /// The longest `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -22,41 +23,6 @@ const LIST_EXPIRY_BATCH: i64 = 10_000;
 pub struct Created {
     pub status: u16,
     pub body: String,
-}
-
-pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => {
-            if let Some(field) = nul_character(&m) {
-                return Err(Error::invalid(&field, "must not contain the NUL character"));
-            }
-            Ok(m)
-        }
-        Ok(other) => Err(Error::invalid(
-            "body",
-            format!(
-                "must be a JSON object, not {}",
-                crate::domain::fields::kind(&other)
-            ),
-        )),
-        Err(e) => Err(Error::MalformedJson(e.to_string())),
-    }
-}
-
-/// The first field whose text holds U+0000, which no database column should carry (PostgreSQL
-/// refuses it), found before any rule looks at the values.
-fn nul_character(body: &Map<String, Value>) -> Option<String> {
-    fn has_nul(v: &Value) -> bool {
-        match v {
-            Value::String(s) => s.contains('\0'),
-            Value::Array(a) => a.iter().any(has_nul),
-            Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
-            _ => false,
-        }
-    }
-    body.iter()
-        .find(|(k, v)| k.contains('\0') || has_nul(v))
-        .map(|(k, _)| k.replace('\0', "\\0"))
 }
 
 fn rules(ctx: &Context, caller: &Caller, now: DateTime<Utc>, created_at: DateTime<Utc>) -> Rules {
@@ -260,32 +226,11 @@ pub struct Page {
 }
 
 pub async fn list(ctx: &Context, caller: &Caller, params: &ListParams) -> Result<Page> {
-    let number =
-        |name: &str, v: &Option<String>, default: i64, min: i64, max: i64| -> Result<i64> {
-            match v.as_deref() {
-                None => Ok(default),
-                Some(s) => s
-                    .trim()
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|n| (min..=max).contains(n))
-                    .ok_or_else(|| {
-                        Error::invalid(name, format!("must be an integer from {min} to {max}"))
-                    }),
-            }
-        };
-    let limit = number("limit", &params.limit, 20, 1, 100)?;
-    let offset = number("offset", &params.offset, 0, 0, i64::from(i32::MAX))?;
-    let sort = match params.sort.as_deref().map(str::trim) {
-        None | Some("created_at:desc" | "-created_at") => SortOrder::CreatedDesc,
-        Some("created_at:asc" | "created_at") => SortOrder::CreatedAsc,
-        Some(_) => {
-            return Err(Error::invalid(
-                "sort",
-                "must be created_at:desc or created_at:asc",
-            ));
-        }
-    };
+    let page = paging(
+        params.limit.as_deref(),
+        params.offset.as_deref(),
+        params.sort.as_deref(),
+    )?;
     let status = params
         .status
         .as_deref()
@@ -306,15 +251,15 @@ pub async fn list(ctx: &Context, caller: &Caller, params: &ListParams) -> Result
             organization_id: caller.organization_id,
             environment: caller.environment,
             status,
-            sort,
-            limit,
-            offset,
+            sort: page.sort,
+            limit: page.limit,
+            offset: page.offset,
         })
         .await?;
     Ok(Page {
         sessions,
-        limit,
-        offset,
+        limit: page.limit,
+        offset: page.offset,
         total,
     })
 }

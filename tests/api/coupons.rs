@@ -229,7 +229,6 @@ async fn every_rule_is_refused_by_name(backend: Backend) {
         ("description", json!("x".repeat(501))),
         ("description", json!("nul \u{0} byte")),
         ("current_uses", json!(5)),
-        ("organization_id", json!(Uuid::new_v4().to_string())),
         ("environment", json!("live")),
         ("coupon_id", json!(Uuid::new_v4().to_string())),
         ("created_at", json!(at(Duration::zero()))),
@@ -241,6 +240,12 @@ async fn every_rule_is_refused_by_name(backend: Backend) {
         let res = app.post_json(PATH, &app.key, &body).await;
         assert_refused(res, field, &format!("{field} = {value}")).await;
     }
+    // Another organization's id is forbidden, as for sessions.
+    let mut body = percent_body();
+    body["organization_id"] = json!(Uuid::new_v4().to_string());
+    let res = app.post_json(PATH, &app.key, &body).await;
+    assert_eq!(res.status(), 403);
+    error_of(res).await;
 
     let bodies: Vec<(&str, Value)> = vec![
         (

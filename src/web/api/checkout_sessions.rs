@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::core::input::parse_object;
 use crate::core::payments;
 use crate::core::sessions::{self, ListParams};
 use crate::core::{Caller, Context, Error};
@@ -75,7 +76,7 @@ async fn expire(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Respons
 #[post("/checkout_sessions/{id}/complete")]
 async fn complete(ctx: Data<Context>, caller: Caller, id: Path<String>, body: Bytes) -> Response {
     let id = session_id(&id)?;
-    let report = payments::Report::parse(&sessions::parse_object(&body)?)?;
+    let report = payments::Report::parse(&parse_object(&body)?)?;
     let session = payments::complete(&ctx, &caller, id, &report).await?;
     Ok(HttpResponse::Ok().json(session.to_json(&ctx.public_url)))
 }

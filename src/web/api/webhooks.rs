@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, delete, get, post};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::core::sessions::parse_object;
+use crate::core::input::parse_object;
 use crate::core::{Caller, Context, Error, webhooks};
 use crate::web::error::ApiError;
 

@@ -1,0 +1,409 @@
+//! The hosted page in a real browser: headless Chromium, driven through chromedriver, against
+//! the real server. Each test checks what the customer sees — text, the address bar — and what
+//! the API then says.
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+#[path = "browser/driver.rs"]
+mod driver;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use driver::{
+    click, find, horizontal_overflow, plain, present, screenshot, text, type_into, viewport_width,
+    wait_text, wait_url, with_browser,
+};
+use helpers::{Backend, TestApp, session_body, spawn_app};
+
+const ALIAS: &str = "111c3e1b-4312-49ec-b75e-4c8c74c10fd7";
+
+async fn app() -> TestApp {
+    spawn_app(Backend::Sqlite)
+        .await
+        .expect("SQLite is always there")
+}
+
+fn id_of(s: &Value) -> String {
+    s["checkout_session_id"]
+        .as_str()
+        .expect("an id")
+        .to_string()
+}
+
+/// A session the customer may change: quantity and coupon.
+fn adjustable() -> Value {
+    let mut body = session_body();
+    body["allow_quantity"] = json!(true);
+    body["allow_coupon_code"] = json!(true);
+    body
+}
+
+/// Success and cancel URLs on the test server itself, so the browser lands on a real page:
+/// `/healthz` answers `ok` whatever the query.
+fn local_redirects(app: &TestApp, mut body: Value) -> Value {
+    body["success_url"] = json!(app.url("/healthz?paid={CHECKOUT_SESSION_ID}"));
+    body["cancel_url"] = json!(app.url("/healthz?cancelled={CHECKOUT_SESSION_ID}"));
+    body
+}
+
+async fn api_session(app: &TestApp, id: &str) -> Value {
+    let res = app
+        .get(&format!("/v1/checkout_sessions/{id}"), &app.key)
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.expect("a session")
+}
+
+fn page(app: &TestApp, id: &str, lang: &str) -> String {
+    app.url(&format!("/checkout/{id}?lang={lang}"))
+}
+
+const QUANTITY_BUTTON: &str = "form[action*='/quantity'] button[type=submit]";
+const COUPON_BUTTON: &str = "form[action*='/coupon'] button[type=submit]";
+const PAY_BUTTON: &str = "form[action*='/pay'] button.primary";
+
+/// Picks Wave with a phone number and pays: the page then waits for the payment.
+async fn pay_with_wave(client: &fantoccini::Client) {
+    click(client, "input[name=provider][value=WAVE]").await;
+    type_into(client, "#customer_phone", "+2250700000000").await;
+    click(client, PAY_BUTTON).await;
+    wait_text(client, "#pay-heading", "Wave").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_customer_changes_the_quantity() {
+    let app = app().await;
+    let s = app.session(&adjustable()).await;
+    let id = id_of(&s);
+    with_browser(move |client| async move {
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+        assert_eq!(text(&client, "h1").await, "Pagne wax");
+        assert_eq!(text(&client, ".merchant").await, "Boutique Awa");
+        assert_eq!(
+            plain(&client.title().await.unwrap()),
+            "Pagne wax · Boutique Awa"
+        );
+        assert!(text(&client, ".test-banner").await.starts_with("MODE TEST"));
+        assert_eq!(text(&client, "[data-unit-price]").await, "10 000 F CFA");
+        assert_eq!(text(&client, "[data-quantity]").await, "1");
+        assert_eq!(text(&client, "[data-amount-total]").await, "10 000 F CFA");
+        assert_eq!(text(&client, PAY_BUTTON).await, "Payer 10 000 F CFA");
+
+        type_into(&client, "#quantity", "3").await;
+        click(&client, QUANTITY_BUTTON).await;
+        wait_text(&client, "[data-quantity]", "3").await;
+        assert_eq!(
+            text(&client, "[data-amount-subtotal]").await,
+            "30 000 F CFA"
+        );
+        assert_eq!(text(&client, "[data-amount-total]").await, "30 000 F CFA");
+        assert_eq!(text(&client, PAY_BUTTON).await, "Payer 30 000 F CFA");
+        let read = api_session(&app, &id).await;
+        assert_eq!(read["quantity"], 3);
+        assert_eq!(read["amount_total"], 30000);
+
+        for bad in ["0", "500"] {
+            type_into(&client, "#quantity", bad).await;
+            click(&client, QUANTITY_BUTTON).await;
+            wait_text(
+                &client,
+                "[data-error]",
+                "Choisissez une quantité entière entre 1 et 99.",
+            )
+            .await;
+            assert_eq!(text(&client, "[data-quantity]").await, "3", "after {bad}");
+            assert_eq!(text(&client, "[data-amount-total]").await, "30 000 F CFA");
+            let read = api_session(&app, &id).await;
+            assert_eq!(read["amount_total"], 30000, "after {bad}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_customer_applies_and_removes_a_coupon() {
+    let app = app().await;
+    let res = app
+        .post_json(
+            "/v1/discount_coupons",
+            &app.key,
+            &json!({"code": "NOEL10", "discount_type": "percentage", "discount_percentage": 10}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let s = app.session(&adjustable()).await;
+    let id = id_of(&s);
+    with_browser(move |client| async move {
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+
+        type_into(&client, "#coupon", "FAUX").await;
+        click(&client, COUPON_BUTTON).await;
+        wait_text(&client, "[data-error]", "Ce code promo n'existe pas.").await;
+        assert!(!present(&client, "[data-amount-discount]").await);
+        assert_eq!(text(&client, "[data-amount-total]").await, "10 000 F CFA");
+        assert_eq!(text(&client, PAY_BUTTON).await, "Payer 10 000 F CFA");
+
+        type_into(&client, "#coupon", "noel10").await;
+        click(&client, COUPON_BUTTON).await;
+        wait_text(&client, "[data-amount-discount]", "−1 000 F CFA").await;
+        assert_eq!(text(&client, ".discount dt").await, "Réduction NOEL10");
+        assert_eq!(text(&client, ".applied").await, "Code NOEL10 appliqué");
+        assert_eq!(text(&client, "[data-amount-total]").await, "9 000 F CFA");
+        assert_eq!(text(&client, PAY_BUTTON).await, "Payer 9 000 F CFA");
+        assert!(!present(&client, "[data-error]").await);
+        let read = api_session(&app, &id).await;
+        assert_eq!(read["coupon_code"], "NOEL10");
+        assert_eq!(read["amount_total"], 9000);
+
+        click(&client, COUPON_BUTTON).await;
+        wait_text(&client, "[data-amount-total]", "10 000 F CFA").await;
+        assert!(!present(&client, "[data-amount-discount]").await);
+        assert!(present(&client, "#coupon").await, "the code field is back");
+        assert_eq!(text(&client, PAY_BUTTON).await, "Payer 10 000 F CFA");
+        let read = api_session(&app, &id).await;
+        assert_eq!(read["coupon_code"], Value::Null);
+        assert_eq!(read["amount_total"], 10000);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_payment_ends_on_the_success_url() {
+    let app = app().await;
+    let s = app.session(&local_redirects(&app, session_body())).await;
+    let id = id_of(&s);
+    with_browser(move |client| async move {
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+
+        // Mobile money without a phone number is refused, with the customer's choice kept.
+        click(&client, "input[name=provider][value=WAVE]").await;
+        click(&client, PAY_BUTTON).await;
+        wait_text(
+            &client,
+            "[data-error]",
+            "Ce moyen de paiement demande votre numéro de téléphone.",
+        )
+        .await;
+
+        pay_with_wave(&client).await;
+        assert_eq!(text(&client, ".waiting").await, "En attente de votre paiement…");
+        assert_eq!(
+            text(&client, "[data-sandbox=success]").await,
+            "Simuler un paiement réussi"
+        );
+
+        click(&client, "[data-sandbox=failure]").await;
+        wait_text(
+            &client,
+            "[data-error]",
+            "Le paiement a été refusé. Vous pouvez réessayer ou choisir un autre moyen de paiement.",
+        )
+        .await;
+        assert_eq!(api_session(&app, &id).await["status"], "open");
+
+        click(&client, "[data-sandbox=success]").await;
+        let landed = wait_url(
+            &client,
+            &app.url(&format!("/healthz?paid={id}")),
+            driver::WAIT,
+        )
+        .await;
+        assert_eq!(landed, app.url(&format!("/healthz?paid={id}")));
+        assert_eq!(text(&client, "body").await, "ok");
+        let read = api_session(&app, &id).await;
+        assert_eq!(read["status"], "completed");
+        assert_eq!(read["payment_provider"], "WAVE");
+
+        // The page of a completed session sends the customer on again.
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+        wait_url(&client, &app.url("/healthz?paid="), driver::WAIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_waiting_page_moves_on_by_itself_when_the_payment_arrives() {
+    let app = app().await;
+    let s = app.session(&local_redirects(&app, session_body())).await;
+    let id = id_of(&s);
+    with_browser(move |client| async move {
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+        pay_with_wave(&client).await;
+
+        let res = app
+            .post_json(
+                &format!("/v1/checkout_sessions/{id}/complete"),
+                &app.key,
+                &json!({"provider": "WAVE", "provider_reference": "wave-tx-1", "amount_paid": 10000}),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        // Nothing is clicked: the page's script notices and goes on.
+        wait_url(
+            &client,
+            &app.url(&format!("/healthz?paid={id}")),
+            Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(text(&client, "body").await, "ok");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_goes_back_to_the_merchant_and_leaves_the_session_open() {
+    let app = app().await;
+    let s = app.session(&local_redirects(&app, session_body())).await;
+    let id = id_of(&s);
+    with_browser(move |client| async move {
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+        assert_eq!(
+            text(&client, "a[data-cancel]").await,
+            "Annuler et revenir au marchand"
+        );
+        click(&client, "a[data-cancel]").await;
+        wait_url(
+            &client,
+            &app.url(&format!("/healthz?cancelled={id}")),
+            driver::WAIT,
+        )
+        .await;
+        assert_eq!(api_session(&app, &id).await["status"], "open");
+
+        // The customer can come back and pay.
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+        assert_eq!(text(&client, PAY_BUTTON).await, "Payer 10 000 F CFA");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_session_says_so_and_links_back() {
+    let app = app().await;
+    let s = app.session(&local_redirects(&app, session_body())).await;
+    let id = id_of(&s);
+    let res = app
+        .delete(&format!("/v1/checkout_sessions/{id}"), &app.key)
+        .await;
+    assert_eq!(res.status(), 204);
+    with_browser(move |client| async move {
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+        assert_eq!(text(&client, "h1").await, "Ce lien de paiement a expiré");
+        assert!(
+            text(&client, "[data-state=expired]")
+                .await
+                .contains("Le délai pour payer est dépassé. Aucun paiement n'a été pris.")
+        );
+        assert!(!present(&client, "form").await, "nothing to fill in");
+        assert!(!present(&client, "button").await, "nothing to press");
+        assert_eq!(
+            text(&client, "a[data-cancel]").await,
+            "Revenir au site du marchand"
+        );
+        click(&client, "a[data-cancel]").await;
+        wait_url(
+            &client,
+            &app.url(&format!("/healthz?cancelled={id}")),
+            driver::WAIT,
+        )
+        .await;
+    })
+    .await;
+}
+
+fn spi_session() -> Value {
+    let mut body = session_body();
+    body["qr_code_data"] = json!({"alias": ALIAS, "country": "CI", "reference": "ORDER-42"});
+    body["is_spi"] = json!(true);
+    body["allowed_providers"] = json!("SPI");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pi_spi_shows_the_qr_code_and_its_payload() {
+    let app = app().await;
+    let s = app.session(&spi_session()).await;
+    let id = id_of(&s);
+    with_browser(move |client| async move {
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+        let spi = find(&client, "input[name=provider][value=SPI]").await;
+        assert!(
+            spi.is_selected().await.unwrap(),
+            "the only provider is chosen"
+        );
+        click(&client, PAY_BUTTON).await;
+
+        wait_text(&client, ".qr-title", "Scannez pour payer").await;
+        let svg = find(&client, ".qr svg").await;
+        assert!(svg.is_displayed().await.unwrap());
+        let (_, _, width, height) = svg.rectangle().await.unwrap();
+        assert!(width >= 150.0 && height >= 150.0, "{width}×{height}");
+        let payload = find(&client, "#payload")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        assert!(payload.starts_with("000201"), "{payload}");
+        assert!(payload.contains(ALIAS), "{payload}");
+        assert_eq!(
+            text(&client, "label[for=payload]").await,
+            "Code de paiement (texte)"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screenshots_in_french_and_english_at_phone_and_desktop_widths() {
+    let app = app().await;
+    let mut body = adjustable();
+    body["title"] = json!("Pagne wax hollandais, 6 yards, motif « Fleurs de mariage »");
+    body["public_description"] =
+        json!("Coton 100 %, imprimé à Abidjan.\nLivraison à Cocody sous 48 h.");
+    let s = app.session(&body).await;
+    let id = id_of(&s);
+    let spi = id_of(&app.session(&spi_session()).await);
+    with_browser(move |client| async move {
+        for lang in ["fr", "en"] {
+            client.goto(&page(&app, &id, lang)).await.unwrap();
+            find(&client, PAY_BUTTON).await;
+            for width in [360, 1280] {
+                let path = screenshot(&client, width, &format!("checkout-{lang}-{width}")).await;
+                assert!(std::fs::metadata(&path).unwrap().len() > 1000);
+                assert_eq!(viewport_width(&client).await, i64::from(width));
+                assert_eq!(
+                    horizontal_overflow(&client).await,
+                    0,
+                    "nothing sticks out sideways at {width} px in {lang}"
+                );
+            }
+        }
+        // The narrowest phone the page promises to fit.
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+        screenshot(&client, 320, "checkout-fr-320").await;
+        assert_eq!(viewport_width(&client).await, 320);
+        assert_eq!(horizontal_overflow(&client).await, 0, "at 320 px");
+
+        // A refused coupon and the waiting state with its QR code, on a phone.
+        client.set_window_size(360, 800).await.unwrap();
+        type_into(&client, "#coupon", "FAUX").await;
+        click(&client, COUPON_BUTTON).await;
+        find(&client, "[data-error]").await;
+        screenshot(&client, 360, "checkout-fr-360-coupon-error").await;
+        client.goto(&page(&app, &spi, "en")).await.unwrap();
+        click(&client, PAY_BUTTON).await;
+        find(&client, ".qr svg").await;
+        screenshot(&client, 360, "checkout-en-360-spi-waiting").await;
+        assert_eq!(
+            horizontal_overflow(&client).await,
+            0,
+            "the QR page at 360 px"
+        );
+    })
+    .await;
+}
