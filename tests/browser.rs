@@ -14,8 +14,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use driver::{
-    click, find, horizontal_overflow, plain, present, screenshot, text, type_into, viewport_width,
-    wait_text, wait_url, with_browser,
+    click, find, horizontal_overflow, plain, present, screenshot, submit, text, type_into, value,
+    viewport_width, wait_text, wait_url, with_browser,
 };
 use helpers::{Backend, TestApp, session_body, spawn_app};
 
@@ -70,7 +70,7 @@ const PAY_BUTTON: &str = "form[action*='/pay'] button.primary";
 async fn pay_with_wave(client: &fantoccini::Client) {
     click(client, "input[name=provider][value=WAVE]").await;
     type_into(client, "#customer_phone", "+2250700000000").await;
-    click(client, PAY_BUTTON).await;
+    submit(client, PAY_BUTTON).await;
     wait_text(client, "#pay-heading", "Wave").await;
 }
 
@@ -94,7 +94,7 @@ async fn the_customer_changes_the_quantity() {
         assert_eq!(text(&client, PAY_BUTTON).await, "Payer 10 000 F CFA");
 
         type_into(&client, "#quantity", "3").await;
-        click(&client, QUANTITY_BUTTON).await;
+        submit(&client, QUANTITY_BUTTON).await;
         wait_text(&client, "[data-quantity]", "3").await;
         assert_eq!(
             text(&client, "[data-amount-subtotal]").await,
@@ -108,13 +108,18 @@ async fn the_customer_changes_the_quantity() {
 
         for bad in ["0", "500"] {
             type_into(&client, "#quantity", bad).await;
-            click(&client, QUANTITY_BUTTON).await;
+            submit(&client, QUANTITY_BUTTON).await;
             wait_text(
                 &client,
                 "[data-error]",
                 "Choisissez une quantité entière entre 1 et 99.",
             )
             .await;
+            assert_eq!(
+                value(&client, "#quantity").await,
+                bad,
+                "what was typed stays"
+            );
             assert_eq!(text(&client, "[data-quantity]").await, "3", "after {bad}");
             assert_eq!(text(&client, "[data-amount-total]").await, "30 000 F CFA");
             let read = api_session(&app, &id).await;
@@ -141,14 +146,14 @@ async fn the_customer_applies_and_removes_a_coupon() {
         client.goto(&page(&app, &id, "fr")).await.unwrap();
 
         type_into(&client, "#coupon", "FAUX").await;
-        click(&client, COUPON_BUTTON).await;
+        submit(&client, COUPON_BUTTON).await;
         wait_text(&client, "[data-error]", "Ce code promo n'existe pas.").await;
         assert!(!present(&client, "[data-amount-discount]").await);
         assert_eq!(text(&client, "[data-amount-total]").await, "10 000 F CFA");
         assert_eq!(text(&client, PAY_BUTTON).await, "Payer 10 000 F CFA");
 
         type_into(&client, "#coupon", "noel10").await;
-        click(&client, COUPON_BUTTON).await;
+        submit(&client, COUPON_BUTTON).await;
         wait_text(&client, "[data-amount-discount]", "−1 000 F CFA").await;
         assert_eq!(text(&client, ".discount dt").await, "Réduction NOEL10");
         assert_eq!(text(&client, ".applied").await, "Code NOEL10 appliqué");
@@ -159,7 +164,7 @@ async fn the_customer_applies_and_removes_a_coupon() {
         assert_eq!(read["coupon_code"], "NOEL10");
         assert_eq!(read["amount_total"], 9000);
 
-        click(&client, COUPON_BUTTON).await;
+        submit(&client, COUPON_BUTTON).await;
         wait_text(&client, "[data-amount-total]", "10 000 F CFA").await;
         assert!(!present(&client, "[data-amount-discount]").await);
         assert!(present(&client, "#coupon").await, "the code field is back");
@@ -181,7 +186,7 @@ async fn a_test_payment_ends_on_the_success_url() {
 
         // Mobile money without a phone number is refused, with the customer's choice kept.
         click(&client, "input[name=provider][value=WAVE]").await;
-        click(&client, PAY_BUTTON).await;
+        submit(&client, PAY_BUTTON).await;
         wait_text(
             &client,
             "[data-error]",
@@ -196,7 +201,7 @@ async fn a_test_payment_ends_on_the_success_url() {
             "Simuler un paiement réussi"
         );
 
-        click(&client, "[data-sandbox=failure]").await;
+        submit(&client, "[data-sandbox=failure]").await;
         wait_text(
             &client,
             "[data-error]",
@@ -205,7 +210,7 @@ async fn a_test_payment_ends_on_the_success_url() {
         .await;
         assert_eq!(api_session(&app, &id).await["status"], "open");
 
-        click(&client, "[data-sandbox=success]").await;
+        submit(&client, "[data-sandbox=success]").await;
         let landed = wait_url(
             &client,
             &app.url(&format!("/healthz?paid={id}")),
@@ -335,19 +340,14 @@ async fn pi_spi_shows_the_qr_code_and_its_payload() {
             spi.is_selected().await.unwrap(),
             "the only provider is chosen"
         );
-        click(&client, PAY_BUTTON).await;
+        submit(&client, PAY_BUTTON).await;
 
         wait_text(&client, ".qr-title", "Scannez pour payer").await;
         let svg = find(&client, ".qr svg").await;
         assert!(svg.is_displayed().await.unwrap());
         let (_, _, width, height) = svg.rectangle().await.unwrap();
         assert!(width >= 150.0 && height >= 150.0, "{width}×{height}");
-        let payload = find(&client, "#payload")
-            .await
-            .prop("value")
-            .await
-            .unwrap()
-            .unwrap_or_default();
+        let payload = value(&client, "#payload").await;
         assert!(payload.starts_with("000201"), "{payload}");
         assert!(payload.contains(ALIAS), "{payload}");
         assert_eq!(
@@ -392,11 +392,11 @@ async fn screenshots_in_french_and_english_at_phone_and_desktop_widths() {
         // A refused coupon and the waiting state with its QR code, on a phone.
         client.set_window_size(360, 800).await.unwrap();
         type_into(&client, "#coupon", "FAUX").await;
-        click(&client, COUPON_BUTTON).await;
+        submit(&client, COUPON_BUTTON).await;
         find(&client, "[data-error]").await;
         screenshot(&client, 360, "checkout-fr-360-coupon-error").await;
         client.goto(&page(&app, &spi, "en")).await.unwrap();
-        click(&client, PAY_BUTTON).await;
+        submit(&client, PAY_BUTTON).await;
         find(&client, ".qr svg").await;
         screenshot(&client, 360, "checkout-en-360-spi-waiting").await;
         assert_eq!(

@@ -249,6 +249,35 @@ pub async fn click(client: &Client, css: &str) {
     find(client, css).await.click().await.expect("click");
 }
 
+/// Clicks a button that submits a form and waits, up to [`WAIT`], until the browser has left
+/// the page it was on: whatever is read next is read from the answer.
+pub async fn submit(client: &Client, css: &str) {
+    let before = client
+        .find(Locator::Css("html"))
+        .await
+        .expect("the page's root element");
+    click(client, css).await;
+    let deadline = Instant::now() + WAIT;
+    // An element of a page that was left is stale: asking about it fails.
+    while before.tag_name().await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "clicking {css:?} loaded no new page within {WAIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The current value of the form field `css`.
+pub async fn value(client: &Client, css: &str) -> String {
+    find(client, css)
+        .await
+        .prop("value")
+        .await
+        .expect("read a field")
+        .unwrap_or_default()
+}
+
 /// Where screenshots go: `target/screenshots`.
 pub fn screenshot_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
