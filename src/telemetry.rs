@@ -7,10 +7,14 @@ use tracing_subscriber::EnvFilter;
 /// Installs the global subscriber. `RUST_LOG` overrides the default level.
 pub fn init(format: &str) {
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,actix_server=warn"));
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sqlx_postgres=warn,actix_server=warn"));
+    // Logs go to stderr; stdout is for what the command itself answers (the first-run banner,
+    // a created key or URL), so the two never mix. Colours only on a terminal.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let result = if format == "json" {
         builder.json().with_current_span(true).try_init()
     } else {

@@ -19,6 +19,7 @@ pub struct Received {
 struct State {
     received: Mutex<Vec<Received>>,
     answers: Mutex<VecDeque<u16>>,
+    delay: Mutex<Duration>,
 }
 
 pub struct Receiver {
@@ -42,6 +43,9 @@ async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<State>) ->
         json,
     });
     let status = state.answers.lock().unwrap().pop_front().unwrap_or(200);
+    // Recorded as it arrives; the answer may wait (see `delay`).
+    let delay = *state.delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
 }
 
@@ -70,6 +74,7 @@ impl Receiver {
     }
 
     /// The statuses to answer with, in order, before answering 200.
+    #[allow(dead_code)] // not every test binary that includes the receiver uses it
     pub fn answer(&self, statuses: &[u16]) {
         self.state
             .answers
@@ -78,11 +83,18 @@ impl Receiver {
             .extend(statuses.iter().copied());
     }
 
+    /// Makes every answer wait, so a sender can be caught in the middle of a delivery.
+    #[allow(dead_code)] // used by the multi-process tests, not by every test binary
+    pub fn delay(&self, d: Duration) {
+        *self.state.delay.lock().unwrap() = d;
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.state.received.lock().unwrap().clone()
     }
 
     /// Waits (up to ~10 s) until `n` requests have arrived, and returns them.
+    #[allow(dead_code)] // not every test binary that includes the receiver uses it
     pub async fn wait_for(&self, n: usize) -> Vec<Received> {
         for _ in 0..200 {
             let got = self.received();

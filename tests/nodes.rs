@@ -1,0 +1,285 @@
+//! caisse as separate processes: webhook deliveries survive a server killed in the middle of
+//! them, and two nodes on one PostgreSQL database share the work without doing it twice.
+
+#[path = "support/process.rs"]
+mod process;
+#[path = "api/receiver.rs"]
+mod receiver;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use caisse::domain::event;
+use process::*;
+use receiver::Receiver;
+use reqwest::Client;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// Settings that make retries and claims short enough for a test.
+const FAST: [(&str, &str); 3] = [
+    ("CAISSE_WEBHOOK_TIMEOUT", "2"),
+    ("CAISSE_WEBHOOK_RETRY_BASE_MS", "200"),
+    ("CAISSE_SWEEP_INTERVAL", "1"),
+];
+
+/// An organization and a test key, made with the operator's command line.
+fn organization_and_key(ws: &Workspace) -> String {
+    let out = ws.run(
+        free_port(),
+        &["organization", "create", "--name", "Boutique Awa"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let org = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let out = ws.run(
+        free_port(),
+        &[
+            "key",
+            "create",
+            "--organization",
+            &org,
+            "--environment",
+            "test",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+async fn post(client: &Client, server: &Server, key: &str, path: &str, body: &Value) -> Value {
+    let res = client
+        .post(server.url(path))
+        .header("X-API-KEY", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.json().await.unwrap()
+}
+
+fn session_body() -> Value {
+    json!({"amount": 10000, "currency_code": "XOF", "title": "Pagne wax"})
+}
+
+async fn create_and_pay(client: &Client, creator: &Server, payer: &Server, key: &str) -> String {
+    let s = post(
+        client,
+        creator,
+        key,
+        "/v1/checkout_sessions",
+        &session_body(),
+    )
+    .await;
+    let id = s["checkout_session_id"].as_str().unwrap().to_string();
+    let report =
+        json!({"provider": "WAVE", "provider_reference": format!("r-{id}"), "amount_paid": 10000});
+    post(
+        client,
+        payer,
+        key,
+        &format!("/v1/checkout_sessions/{id}/complete"),
+        &report,
+    )
+    .await;
+    id
+}
+
+/// Waits (bounded) until `n` distinct events have arrived, and returns their ids.
+async fn distinct_events(receiver: &Receiver, n: usize, secret: &str) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    for _ in 0..300 {
+        ids = receiver
+            .received()
+            .iter()
+            .inspect(|r| {
+                let now = chrono::Utc::now().timestamp();
+                assert!(
+                    event::verify(secret, &r.signature, &r.body, now, 300),
+                    "bad signature"
+                );
+            })
+            .map(|r| r.json["id"].as_str().unwrap().to_string())
+            .collect();
+        if ids.len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_arrives_after_the_server_is_killed_mid_delivery() {
+    let ws = Workspace::new();
+    let client = client();
+    let key = organization_and_key(&ws);
+    let receiver = Receiver::start().await;
+    // The receiver takes 3 s to answer (within the 5 s timeout), so deliveries are in flight.
+    receiver.delay(Duration::from_secs(3));
+    let slow = [("CAISSE_WEBHOOK_TIMEOUT", "5"), FAST[1], FAST[2]];
+    let mut first = ws.serve("first", free_port(), &[], &slow);
+    first.wait_healthy(&client).await;
+    let hook = post(
+        &client,
+        &first,
+        &key,
+        "/v1/webhooks",
+        &json!({"url": receiver.url}),
+    )
+    .await;
+    let secret = hook["secret"].as_str().unwrap().to_string();
+
+    let mut sessions = HashSet::new();
+    for _ in 0..8 {
+        sessions.insert(create_and_pay(&client, &first, &first, &key).await);
+    }
+    // Kill the server (SIGKILL: nothing graceful) the moment a delivery arrives, before the
+    // receiver has answered it.
+    for _ in 0..250 {
+        if !receiver.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    let in_flight = receiver.received();
+    assert!(
+        !in_flight.is_empty(),
+        "no delivery started\n{}",
+        first.output_for_diagnosis()
+    );
+    let cut_short = in_flight[0].json["id"].as_str().unwrap().to_string();
+
+    receiver.delay(Duration::ZERO);
+    let mut second = ws.serve("second", free_port(), &[], &FAST);
+    second.wait_healthy(&client).await;
+    let mut redelivered = false;
+    for _ in 0..300 {
+        redelivered = receiver.received()[in_flight.len()..]
+            .iter()
+            .any(|r| r.json["id"] == cut_short.as_str());
+        if redelivered && distinct_events(&receiver, 0, &secret).await.len() == sessions.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        redelivered,
+        "the delivery cut short by the kill is made again\n{}",
+        second.output_for_diagnosis()
+    );
+    let paid: HashSet<String> = receiver
+        .received()
+        .iter()
+        .map(|r| {
+            r.json["data"]["checkout_session_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(paid, sessions, "every event arrives");
+    assert_eq!(
+        distinct_events(&receiver, 8, &secret).await.len(),
+        8,
+        "one event per payment, signed"
+    );
+    receiver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_one_postgres_database_share_the_work_once() {
+    let Ok(base) = std::env::var("CAISSE_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: CAISSE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let name = format!("caisse_nodes_{}", Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&base)
+        .await
+        .expect("PostgreSQL is reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    let mut ws = Workspace::new();
+    ws.database_url = format!("{prefix}/{name}");
+
+    // Both nodes start at once on an empty database: the migrations run once.
+    let client = client();
+    let mut a = ws.serve("a", free_port(), &[], &FAST);
+    let mut b = ws.serve("b", free_port(), &[], &FAST);
+    a.wait_healthy(&client).await;
+    b.wait_healthy(&client).await;
+    let key = organization_and_key(&ws);
+    let receiver = Receiver::start().await;
+    let hook = post(
+        &client,
+        &a,
+        &key,
+        "/v1/webhooks",
+        &json!({"url": receiver.url}),
+    )
+    .await;
+    let secret = hook["secret"].as_str().unwrap().to_string();
+
+    // Created on one node, paid through the other, seen completed from the first.
+    let paid = create_and_pay(&client, &a, &b, &key).await;
+    let read: Value = client
+        .get(a.url(&format!("/v1/checkout_sessions/{paid}")))
+        .header("X-API-KEY", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["status"], "completed");
+
+    // Sessions nobody reads, for both sweepers to race over.
+    let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(1500)).to_rfc3339();
+    let mut expiring = HashSet::new();
+    for i in 0..6 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let mut body = session_body();
+        body["expires_at"] = json!(soon);
+        let s = post(&client, node, &key, "/v1/checkout_sessions", &body).await;
+        expiring.insert(s["checkout_session_id"].as_str().unwrap().to_string());
+    }
+
+    let ids = distinct_events(&receiver, 7, &secret).await;
+    assert_eq!(ids.len(), 7, "one completion and six expiries");
+    // Give both nodes time to deliver anything twice, if they were going to.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let all = receiver.received();
+    assert_eq!(
+        all.len(),
+        7,
+        "each event delivered once, not once per node: {:?}",
+        all.iter().map(|r| &r.json["event"]).collect::<Vec<_>>()
+    );
+    let expired: HashSet<String> = all
+        .iter()
+        .filter(|r| r.json["event"] == "checkout_session.expired")
+        .map(|r| {
+            r.json["data"]["checkout_session_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(expired, expiring);
+    receiver.stop().await;
+    drop((a, b));
+    admin.close().await;
+}
