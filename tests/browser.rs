@@ -407,3 +407,128 @@ async fn screenshots_in_french_and_english_at_phone_and_desktop_widths() {
     })
     .await;
 }
+
+/// A merchant's page on another origin: it frames the checkout named in its `?checkout=` query
+/// and records every message it is told.
+async fn merchant_page() -> (String, actix_web::dev::ServerHandle) {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    const HTML: &str = "<!doctype html><title>Merchant</title><iframe id=checkout width=400 \
+        height=900></iframe><script>window.messages = []; \
+        addEventListener('message', function (e) { window.messages.push({origin: e.origin, data: e.data}); }); \
+        document.getElementById('checkout').src = new URLSearchParams(location.search).get('checkout');\
+        </script>";
+    let server = HttpServer::new(|| {
+        App::new().route(
+            "/shop",
+            web::get().to(|| async { HttpResponse::Ok().content_type("text/html").body(HTML) }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .bind("127.0.0.1:0")
+    .expect("bind the merchant's page");
+    let origin = format!("http://127.0.0.1:{}", server.addrs()[0].port());
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    (origin, handle)
+}
+
+/// The messages the framed checkout posted to the merchant's page.
+async fn messages(client: &fantoccini::Client) -> Vec<Value> {
+    client
+        .execute("return window.messages;", vec![])
+        .await
+        .expect("read the merchant page's messages")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn wait_message(client: &fantoccini::Client, event: &str) -> Value {
+    for _ in 0..100 {
+        if let Some(m) = messages(client)
+            .await
+            .into_iter()
+            .find(|m| m["data"]["event"] == event)
+        {
+            return m;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {event:?} message; got {:?}", messages(client).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embedded_checkout_tells_the_merchants_page_what_happens() {
+    let app = app().await;
+    let (origin, merchant) = merchant_page().await;
+    let org = caisse::core::organizations::create(
+        &app.ctx,
+        "Boutique encadrée",
+        std::slice::from_ref(&origin),
+    )
+    .await
+    .expect("an organization that allows the merchant's origin");
+    let (_, key) = caisse::core::organizations::create_key(
+        &app.ctx,
+        org.id,
+        caisse::domain::session::Environment::Test,
+    )
+    .await
+    .expect("a key");
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let res = app
+            .post_json(
+                "/v1/checkout_sessions",
+                &key,
+                &local_redirects(&app, session_body()),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        ids.push(id_of(&res.json().await.unwrap()));
+    }
+    let framed = |id: &str| {
+        let checkout = app.url(&format!("/checkout/{id}?embedded=1&lang=fr"));
+        let encoded: String = url::form_urlencoded::byte_serialize(checkout.as_bytes()).collect();
+        format!("{origin}/shop?checkout={encoded}")
+    };
+    let (paid, cancelled) = (ids[0].clone(), ids[1].clone());
+    let (paid_page, cancelled_page) = (framed(&paid), framed(&cancelled));
+    with_browser(move |client| async move {
+        client.goto(&paid_page).await.unwrap();
+        let loaded = wait_message(&client, "loaded").await;
+        assert_eq!(loaded["origin"], app.address.as_str());
+        assert_eq!(
+            loaded["data"],
+            json!({"type": "caisse.checkout", "event": "loaded", "checkout_session_id": paid})
+        );
+
+        // Inside the frame: the compact layout; the customer picks a provider and pays.
+        client.enter_frame(0).await.expect("enter the checkout's frame");
+        assert!(present(&client, "body.embedded").await);
+        pay_with_wave(&client).await;
+        let res = app
+            .post_json(
+                &format!("/v1/checkout_sessions/{paid}/complete"),
+                &key,
+                &json!({"provider": "WAVE", "provider_reference": "wave-embedded", "amount_paid": 10000}),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        client.enter_parent_frame().await.expect("back to the merchant's page");
+        let completed = wait_message(&client, "completed").await;
+        assert_eq!(completed["data"]["checkout_session_id"], paid.as_str());
+
+        client.goto(&cancelled_page).await.unwrap();
+        wait_message(&client, "loaded").await;
+        client.enter_frame(0).await.expect("enter the checkout's frame");
+        click(&client, "a[data-cancel]").await;
+        client.enter_parent_frame().await.expect("back to the merchant's page");
+        let gone = wait_message(&client, "cancelled").await;
+        assert_eq!(gone["data"]["checkout_session_id"], cancelled.as_str());
+    })
+    .await;
+    merchant.stop(false).await;
+}
