@@ -316,7 +316,14 @@ async fn openapi_document_describes_the_api(backend: Backend) {
     assert_eq!(res.status(), 200);
     let doc: Value = res.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/checkout_sessions", "/checkout_sessions/{session_id}"] {
+    for path in [
+        "/checkout_sessions",
+        "/checkout_sessions/{session_id}",
+        "/checkout_sessions/{session_id}/complete",
+        "/webhooks",
+        "/webhooks/{webhook_id}",
+        "/webhooks/{webhook_id}/deliveries",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} documented");
     }
     let schema = &doc["components"]["schemas"]["CheckoutSessions"]["properties"];
