@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{Context, sessions};
 use crate::domain::coupon::Rejection;
 use crate::domain::fields::Field;
-use crate::domain::provider::Provider;
+use crate::domain::provider::{Provider, Start};
 use crate::domain::session::{
     CheckoutSession, Environment, MAX_TITLE, Status, parse_email, parse_phone,
 };
@@ -203,9 +203,9 @@ pub fn offered_providers(session: &CheckoutSession) -> Vec<Provider> {
     };
     allowed
         .into_iter()
-        .filter(|p| match p {
-            Provider::Spi => session.qr_payload.is_some(),
-            _ => session.environment == Environment::Test,
+        .filter(|p| match p.start() {
+            Start::ScanQrCode => session.qr_payload.is_some(),
+            Start::OutsideService => session.environment == Environment::Test,
         })
         .collect()
 }

@@ -55,13 +55,20 @@ pub async fn create(ctx: &Context, caller: &Caller, body: &Map<String, Value>) -
     }
     .map_err(|e| errors.push(e))
     .ok();
-    let (Some(url), Some(mut events)) = (url, events) else {
+    let (Some(url), Some(events)) = (url, events) else {
         return Err(Error::Invalid(errors));
     };
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
-    events.dedup();
+    // Each type once, in the order given.
+    let mut unique = Vec::with_capacity(events.len());
+    for e in events {
+        if !unique.contains(&e) {
+            unique.push(e);
+        }
+    }
+    let events = unique;
     let existing = ctx
         .store
         .webhook_endpoints(caller.organization_id, caller.environment)

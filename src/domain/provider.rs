@@ -24,12 +24,23 @@ impl Provider {
         Provider::Card,
     ];
 
-    /// Mobile money pays from a phone number, which the page must collect.
+    /// What the page must collect from the customer before a payment can start: mobile money
+    /// pays from a phone number.
     pub fn needs_phone(self) -> bool {
         matches!(
             self,
             Provider::Wave | Provider::Orange | Provider::Mtn | Provider::Moov
         )
+    }
+
+    /// How a payment with this provider starts.
+    pub fn start(self) -> Start {
+        match self {
+            Provider::Spi => Start::ScanQrCode,
+            Provider::Wave | Provider::Orange | Provider::Mtn | Provider::Moov | Provider::Card => {
+                Start::OutsideService
+            }
+        }
     }
 
     pub fn code(self) -> &'static str {
@@ -59,6 +70,17 @@ impl FromStr for Provider {
             .find(|p| p.code().eq_ignore_ascii_case(s))
             .ok_or_else(|| format!("unknown provider code {s:?}"))
     }
+}
+
+/// How a payment starts, which decides whether a deployment can take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The payer scans the session's QR code with a bank or wallet app; the payment backend
+    /// then reports it through the completion endpoint. Needs nothing but the code.
+    ScanQrCode,
+    /// The provider's own service takes the payment (a mobile-money push, a card form). This
+    /// release connects to none, so only the test environment's sandbox stands in for them.
+    OutsideService,
 }
 
 /// A non-empty, duplicate-free list of providers, in the order the merchant gave them.
@@ -119,6 +141,25 @@ mod tests {
         assert_eq!(l.to_string(), "SPI,WAVE,CARD");
         assert!(l.contains(Provider::Wave));
         assert!(!l.contains(Provider::Mtn));
+    }
+
+    #[test]
+    fn only_pi_spi_starts_from_a_qr_code() {
+        assert_eq!(Provider::Spi.start(), Start::ScanQrCode);
+        for p in [
+            Provider::Wave,
+            Provider::Orange,
+            Provider::Mtn,
+            Provider::Moov,
+            Provider::Card,
+        ] {
+            assert_eq!(p.start(), Start::OutsideService, "{p}");
+        }
+        assert!(
+            Provider::Wave.needs_phone()
+                && !Provider::Card.needs_phone()
+                && !Provider::Spi.needs_phone()
+        );
     }
 
     #[test]

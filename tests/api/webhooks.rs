@@ -187,6 +187,20 @@ async fn endpoints_are_checked_and_kept_apart(backend: Backend) {
         assert_eq!(res.status(), 422, "{body}");
         assert_eq!(error_field(&error_of(res).await), field);
     }
+    let twice = register(
+        &app,
+        "https://hooks.example/twice",
+        Some(json!([
+            "checkout_session.expired",
+            "checkout_session.completed",
+            "checkout_session.expired"
+        ])),
+    )
+    .await;
+    assert_eq!(
+        twice["events"],
+        json!(["checkout_session.expired", "checkout_session.completed"])
+    );
     let hook = register(&app, "https://hooks.example/caisse", None).await;
     let path = format!("/v1/webhooks/{}", hook["webhook_id"].as_str().unwrap());
     let read: Value = app.get(&path, &app.key).await.json().await.unwrap();

@@ -70,6 +70,8 @@ pub struct CheckoutPage<'a> {
     total: String,
     notices: Vec<String>,
     errors: Vec<String>,
+    payment_errors: Vec<String>,
+    invalid: Invalid,
     allow_quantity: bool,
     max_quantity: i64,
     quantity_input: String,
@@ -113,14 +115,30 @@ struct ReceiptPage<'a> {
     receipt_body: String,
 }
 
-/// What the customer typed, kept when a form is refused so nothing has to be typed again.
+/// What the customer typed, kept when a form is refused so nothing has to be typed again, and
+/// what was wrong with it.
 #[derive(Default)]
 pub struct FormState {
     pub quantity: Option<String>,
     pub coupon: Option<String>,
     pub details: Option<PaymentForm>,
+    /// Problems of the order summary's forms (quantity, coupon) and of the page as a whole.
     pub errors: Vec<String>,
+    /// Problems of the payment: details, provider, a declined payment.
+    pub payment_errors: Vec<String>,
+    pub invalid: Invalid,
     pub notices: Vec<String>,
+}
+
+/// The fields to mark `aria-invalid`, pointing assistive technology to the message.
+#[derive(Default, Clone, Copy)]
+pub struct Invalid {
+    pub quantity: bool,
+    pub coupon: bool,
+    pub name: bool,
+    pub email: bool,
+    pub phone: bool,
+    pub provider: bool,
 }
 
 /// `CIC2344256727788288822` → `CIC2 •••• 8822`: enough to recognise, not enough to copy.
@@ -327,6 +345,8 @@ pub async fn render(
         total: total.clone(),
         notices: form.notices,
         errors: form.errors,
+        payment_errors: form.payment_errors,
+        invalid: form.invalid,
         allow_quantity: session.fields.allow_quantity,
         max_quantity: ctx.settings.max_quantity,
         quantity_input: form
@@ -534,7 +554,31 @@ async fn respond(
             see_other(&format!("/checkout/{}{}", session.id, page.qs()), None)
         }
         Err(problem) => {
-            state.errors = problem_messages(page.t(), &problem, ctx.settings.max_quantity);
+            let messages = problem_messages(page.t(), &problem, ctx.settings.max_quantity);
+            match &problem {
+                Problem::Details(details) => {
+                    for d in details {
+                        match d {
+                            Detail::Name => state.invalid.name = true,
+                            Detail::Email => state.invalid.email = true,
+                            Detail::Phone | Detail::PhoneRequired => state.invalid.phone = true,
+                            Detail::Provider => state.invalid.provider = true,
+                        }
+                    }
+                    state.payment_errors = messages;
+                }
+                Problem::Quantity { .. } => {
+                    state.invalid.quantity = true;
+                    state.errors = messages;
+                }
+                _ => {
+                    state.invalid.coupon = matches!(
+                        problem,
+                        Problem::CouponRejected(_) | Problem::CouponRateLimited
+                    );
+                    state.errors = messages;
+                }
+            }
             // Show the session as it is now: a refused coupon still counted as an attempt.
             let fresh = load(ctx, &session.id.to_string())
                 .await

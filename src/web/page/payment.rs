@@ -163,7 +163,7 @@ async fn sandbox(
     }
     if form.outcome != "success" {
         let state = FormState {
-            errors: vec![page.t().payment_failed.clone()],
+            payment_errors: vec![page.t().payment_failed.clone()],
             ..FormState::default()
         };
         return render(
@@ -179,7 +179,7 @@ async fn sandbox(
     match payments::sandbox_success(&ctx, &session).await {
         Ok(Completion::CouponUsedUp) => {
             let state = FormState {
-                errors: vec![page.t().error_coupon_used_up.clone()],
+                payment_errors: vec![page.t().error_coupon_used_up.clone()],
                 ..FormState::default()
             };
             render(&ctx, &assets, &req, &session, state, StatusCode::CONFLICT).await
