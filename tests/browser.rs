@@ -17,7 +17,7 @@ use driver::{
     click, find, horizontal_overflow, plain, present, screenshot, submit, text, type_into, value,
     viewport_width, wait_text, wait_url, with_browser,
 };
-use helpers::{Backend, TestApp, session_body, spawn_app};
+use helpers::{Backend, TestApp, id_of, session_body, spawn_app};
 
 const ALIAS: &str = "111c3e1b-4312-49ec-b75e-4c8c74c10fd7";
 
@@ -25,13 +25,6 @@ async fn app() -> TestApp {
     spawn_app(Backend::Sqlite)
         .await
         .expect("SQLite is always there")
-}
-
-fn id_of(s: &Value) -> String {
-    s["checkout_session_id"]
-        .as_str()
-        .expect("an id")
-        .to_string()
 }
 
 /// A session the customer may change: quantity and coupon.
@@ -48,14 +41,6 @@ fn local_redirects(app: &TestApp, mut body: Value) -> Value {
     body["success_url"] = json!(app.url("/healthz?paid={CHECKOUT_SESSION_ID}"));
     body["cancel_url"] = json!(app.url("/healthz?cancelled={CHECKOUT_SESSION_ID}"));
     body
-}
-
-async fn api_session(app: &TestApp, id: &str) -> Value {
-    let res = app
-        .get(&format!("/v1/checkout_sessions/{id}"), &app.key)
-        .await;
-    assert_eq!(res.status(), 200);
-    res.json().await.expect("a session")
 }
 
 fn page(app: &TestApp, id: &str, lang: &str) -> String {
@@ -102,7 +87,7 @@ async fn the_customer_changes_the_quantity() {
         );
         assert_eq!(text(&client, "[data-amount-total]").await, "30 000 F CFA");
         assert_eq!(text(&client, PAY_BUTTON).await, "Payer 30 000 F CFA");
-        let read = api_session(&app, &id).await;
+        let read = app.api_session(&id).await;
         assert_eq!(read["quantity"], 3);
         assert_eq!(read["amount_total"], 30000);
 
@@ -122,7 +107,7 @@ async fn the_customer_changes_the_quantity() {
             );
             assert_eq!(text(&client, "[data-quantity]").await, "3", "after {bad}");
             assert_eq!(text(&client, "[data-amount-total]").await, "30 000 F CFA");
-            let read = api_session(&app, &id).await;
+            let read = app.api_session(&id).await;
             assert_eq!(read["amount_total"], 30000, "after {bad}");
         }
     })
@@ -160,7 +145,7 @@ async fn the_customer_applies_and_removes_a_coupon() {
         assert_eq!(text(&client, "[data-amount-total]").await, "9 000 F CFA");
         assert_eq!(text(&client, PAY_BUTTON).await, "Payer 9 000 F CFA");
         assert!(!present(&client, "[data-error]").await);
-        let read = api_session(&app, &id).await;
+        let read = app.api_session(&id).await;
         assert_eq!(read["coupon_code"], "NOEL10");
         assert_eq!(read["amount_total"], 9000);
 
@@ -169,7 +154,7 @@ async fn the_customer_applies_and_removes_a_coupon() {
         assert!(!present(&client, "[data-amount-discount]").await);
         assert!(present(&client, "#coupon").await, "the code field is back");
         assert_eq!(text(&client, PAY_BUTTON).await, "Payer 10 000 F CFA");
-        let read = api_session(&app, &id).await;
+        let read = app.api_session(&id).await;
         assert_eq!(read["coupon_code"], Value::Null);
         assert_eq!(read["amount_total"], 10000);
     })
@@ -208,7 +193,7 @@ async fn a_test_payment_ends_on_the_success_url() {
             "Le paiement a été refusé. Vous pouvez réessayer ou choisir un autre moyen de paiement.",
         )
         .await;
-        assert_eq!(api_session(&app, &id).await["status"], "open");
+        assert_eq!(app.api_session(&id).await["status"], "open");
 
         submit(&client, "[data-sandbox=success]").await;
         let landed = wait_url(
@@ -219,7 +204,7 @@ async fn a_test_payment_ends_on_the_success_url() {
         .await;
         assert_eq!(landed, app.url(&format!("/healthz?paid={id}")));
         assert_eq!(text(&client, "body").await, "ok");
-        let read = api_session(&app, &id).await;
+        let read = app.api_session(&id).await;
         assert_eq!(read["status"], "completed");
         assert_eq!(read["payment_provider"], "WAVE");
 
@@ -277,7 +262,7 @@ async fn cancelling_goes_back_to_the_merchant_and_leaves_the_session_open() {
             driver::WAIT,
         )
         .await;
-        assert_eq!(api_session(&app, &id).await["status"], "open");
+        assert_eq!(app.api_session(&id).await["status"], "open");
 
         // The customer can come back and pay.
         client.goto(&page(&app, &id, "fr")).await.unwrap();

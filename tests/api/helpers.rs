@@ -135,7 +135,24 @@ pub fn session_body() -> Value {
     })
 }
 
+/// The id of a session as the API returned it.
+pub fn id_of(s: &Value) -> String {
+    s["checkout_session_id"]
+        .as_str()
+        .expect("a session id")
+        .to_string()
+}
+
 impl TestApp {
+    /// A session of this app's organization, read through the API.
+    pub async fn api_session(&self, id: &str) -> Value {
+        let res = self
+            .get(&format!("/v1/checkout_sessions/{id}"), &self.key)
+            .await;
+        assert_eq!(res.status(), 200);
+        res.json().await.expect("a session")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

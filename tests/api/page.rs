@@ -5,7 +5,7 @@ use reqwest::Response;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, session_body, spawn_app};
+use crate::helpers::{Backend, TestApp, id_of, session_body, spawn_app};
 
 /// A browser's view of one page: its HTML and the cookies it was given.
 pub struct Visit {
@@ -69,18 +69,6 @@ pub async fn post_form(
         .header("Cookie", cookies)
         .form(form)
         .send()
-        .await
-        .unwrap()
-}
-
-fn id_of(s: &Value) -> String {
-    s["checkout_session_id"].as_str().unwrap().to_string()
-}
-
-async fn api_session(app: &TestApp, id: &str) -> Value {
-    app.get(&format!("/v1/checkout_sessions/{id}"), &app.key)
-        .await
-        .json()
         .await
         .unwrap()
 }
@@ -386,7 +374,7 @@ async fn the_quantity_form_recomputes_every_amount(backend: Backend) {
     .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], path.as_str());
-    assert_eq!(api_session(&app, &id).await["amount_total"], 30000);
+    assert_eq!(app.api_session(&id).await["amount_total"], 30000);
     assert!(
         visit(&app, &path, &[])
             .await
@@ -409,7 +397,7 @@ async fn the_quantity_form_recomputes_every_amount(backend: Backend) {
             "{bad:?}"
         );
         assert_eq!(
-            api_session(&app, &id).await["quantity"],
+            app.api_session(&id).await["quantity"],
             3,
             "nothing changed for {bad:?}"
         );
@@ -427,7 +415,7 @@ async fn the_quantity_form_recomputes_every_amount(backend: Backend) {
     )
     .await;
     assert_eq!(res.status(), 422);
-    assert_eq!(api_session(&app, &id_of(&fixed)).await["quantity"], 1);
+    assert_eq!(app.api_session(&id_of(&fixed)).await["quantity"], 1);
 }
 
 async fn forms_without_a_valid_csrf_token_change_nothing(backend: Backend) {
@@ -458,7 +446,7 @@ async fn forms_without_a_valid_csrf_token_change_nothing(backend: Backend) {
         assert_eq!(res.status(), 403);
         assert!(res.text().await.unwrap().contains("Ce formulaire a expiré"));
     }
-    assert_eq!(api_session(&app, &id_of(&s)).await["quantity"], 1);
+    assert_eq!(app.api_session(&id_of(&s)).await["quantity"], 1);
 }
 
 async fn cancel_goes_back_to_the_merchant_and_keeps_the_session_open(backend: Backend) {
@@ -480,7 +468,7 @@ async fn cancel_goes_back_to_the_merchant_and_keeps_the_session_open(backend: Ba
         res.headers()["location"].to_str().unwrap(),
         format!("https://shop.example/panier?cs={id}")
     );
-    assert_eq!(api_session(&app, &id).await["status"], "open");
+    assert_eq!(app.api_session(&id).await["status"], "open");
 }
 
 async fn completed_sessions_go_to_success_and_expired_ones_say_so(backend: Backend) {
@@ -555,7 +543,7 @@ async fn completed_sessions_go_to_success_and_expired_ones_say_so(backend: Backe
     .await;
     assert_eq!(res.status(), 303);
     assert_eq!(
-        api_session(&app, &eid).await["status"],
+        app.api_session(&eid).await["status"],
         "expired",
         "nothing can be paid after expiry"
     );

@@ -5,20 +5,8 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, session_body, spawn_app};
+use crate::helpers::{Backend, TestApp, id_of, session_body, spawn_app};
 use crate::page::{post_form, visit};
-
-fn id_of(s: &Value) -> String {
-    s["checkout_session_id"].as_str().unwrap().to_string()
-}
-
-async fn api_session(app: &TestApp, id: &str) -> Value {
-    app.get(&format!("/v1/checkout_sessions/{id}"), &app.key)
-        .await
-        .json()
-        .await
-        .unwrap()
-}
 
 async fn coupon(app: &TestApp, body: Value) -> Value {
     let res = app.post_json("/v1/discount_coupons", &app.key, &body).await;
@@ -79,11 +67,11 @@ async fn valid_and_invalid_codes_and_their_removal(backend: Backend) {
     assert!(html.contains("plus actif"));
     let (_, html) = apply(&app, &path, "EURO5").await;
     assert!(html.contains("cette devise"));
-    assert_eq!(api_session(&app, &id).await["amount_total"], 10000);
+    assert_eq!(app.api_session(&id).await["amount_total"], 10000);
 
     let (status, _) = apply(&app, &path, " noel10 ").await;
     assert_eq!(status, 303);
-    let s = api_session(&app, &id).await;
+    let s = app.api_session(&id).await;
     assert_eq!(
         (
             s["amount_discount"].as_i64(),
@@ -103,7 +91,7 @@ async fn valid_and_invalid_codes_and_their_removal(backend: Backend) {
     )
     .await;
     assert_eq!(res.status(), 303);
-    let s = api_session(&app, &id).await;
+    let s = app.api_session(&id).await;
     assert_eq!(
         (s["amount_total"].as_i64(), s["coupon_code"].clone()),
         (Some(10000), Value::Null)
@@ -130,7 +118,7 @@ async fn coupon_attempts_are_rate_limited(backend: Backend) {
         "even a good code waits once the limit is reached"
     );
     assert!(html.contains("Trop d"), "{html}");
-    assert_eq!(api_session(&app, &id).await["amount_discount"], 0);
+    assert_eq!(app.api_session(&id).await["amount_discount"], 0);
 }
 
 async fn a_new_quantity_drops_a_coupon_that_no_longer_applies(backend: Backend) {
@@ -150,7 +138,7 @@ async fn a_new_quantity_drops_a_coupon_that_no_longer_applies(backend: Backend) 
     .await;
     assert_eq!(res.status(), 303);
     assert_eq!(
-        api_session(&app, &id).await["amount_total"],
+        app.api_session(&id).await["amount_total"],
         16000,
         "20 % off 2 × 10 000"
     );
@@ -163,7 +151,7 @@ async fn a_new_quantity_drops_a_coupon_that_no_longer_applies(backend: Backend) 
     .await;
     let html = res.text().await.unwrap();
     assert!(html.contains("Le code promo a été retiré"), "{html}");
-    let s = api_session(&app, &id).await;
+    let s = app.api_session(&id).await;
     assert_eq!(
         (s["amount_total"].as_i64(), s["coupon_code"].clone()),
         (Some(30000), Value::Null)
@@ -227,7 +215,7 @@ async fn choosing_a_provider_and_paying_in_the_sandbox(backend: Backend) {
     ])
     .await;
     assert_eq!(res.status(), 303);
-    let s = api_session(&app, &id).await;
+    let s = app.api_session(&id).await;
     assert_eq!(
         (
             s["payment_provider"].as_str(),
@@ -250,7 +238,7 @@ async fn choosing_a_provider_and_paying_in_the_sandbox(backend: Backend) {
     .await;
     assert_eq!(res.status(), 402);
     assert!(res.text().await.unwrap().contains("paiement a été refusé"));
-    assert_eq!(api_session(&app, &id).await["status"], "open");
+    assert_eq!(app.api_session(&id).await["status"], "open");
     let res = post_form(
         &app,
         &format!("{path}/sandbox"),
@@ -259,7 +247,7 @@ async fn choosing_a_provider_and_paying_in_the_sandbox(backend: Backend) {
     )
     .await;
     assert_eq!(res.status(), 303);
-    let s = api_session(&app, &id).await;
+    let s = app.api_session(&id).await;
     assert_eq!(
         (s["status"].as_str(), s["payment_provider"].as_str()),
         (Some("completed"), Some("WAVE"))
@@ -302,7 +290,8 @@ async fn live_sessions_offer_only_what_can_be_paid(backend: Backend) {
         &[("outcome", "success")],
     )
     .await;
-    assert_eq!(res.status(), 303);
+    // Refused either way: the live page has no form to take a token from.
+    assert!(matches!(res.status().as_u16(), 303 | 403), "{}", res.status());
     let read: Value = app
         .get(&format!("/v1/checkout_sessions/{}", id_of(&s)), &live)
         .await
@@ -329,7 +318,7 @@ async fn a_total_of_zero_completes_without_a_provider(backend: Backend) {
     )
     .await;
     assert_eq!(res.status(), 303);
-    let s = api_session(&app, &id).await;
+    let s = app.api_session(&id).await;
     assert_eq!(
         (
             s["status"].as_str(),

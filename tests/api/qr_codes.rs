@@ -5,7 +5,7 @@ use caisse::qr::{Channel, Country, PiSpiFields, Reference};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, TestApp, session_body, spawn_app};
+use crate::helpers::{Backend, TestApp, id_of, session_body, spawn_app};
 
 const ALIAS: &str = "111c3e1b-4312-49ec-b75e-4c8c74c10fd7";
 const BCEAO_EXAMPLE: &str = "00020136560012int.bceao.pi0136111c3e1b-4312-49ec-b75e-4c8c74c10fd7520400005303952540410005802CI5901X6001X62270516F2YG7643D5HH2023110350063049618";
@@ -52,10 +52,6 @@ async fn decoded_png(app: &TestApp, id: &str) -> (String, Vec<u8>, String) {
     assert_eq!(grids.len(), 1, "one QR code in the image");
     let (_, content) = grids[0].decode().expect("the code decodes");
     (content, bytes, etag)
-}
-
-fn id_of(s: &Value) -> String {
-    s["checkout_session_id"].as_str().unwrap().to_string()
 }
 
 async fn a_dynamic_pi_spi_code_carries_the_current_total(backend: Backend) {

@@ -486,17 +486,17 @@ struct PayForm {
 }
 
 /// A form body; one that cannot be read is read as empty, and fails its checks like one.
-fn form<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> T {
+pub(super) fn read_form<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> T {
     serde_urlencoded::from_bytes(body).unwrap_or_default()
 }
 
 /// Everything a form handler needs, after the session was found open and the CSRF token checked.
-struct Posted {
-    session: CheckoutSession,
+pub(super) struct Posted {
+    pub session: CheckoutSession,
 }
 
 /// Loads the session and checks the form's token; on failure, the response to give.
-async fn accept(
+pub(super) async fn accept(
     ctx: &Context,
     assets: &Assets,
     req: &HttpRequest,
@@ -604,7 +604,7 @@ async fn quantity(
     id: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let f: QuantityForm = form(&body);
+    let f: QuantityForm = read_form(&body);
     let posted = match accept(&ctx, &assets, &req, &id, &f.csrf).await {
         Ok(p) => p,
         Err(res) => return res,
@@ -627,7 +627,7 @@ async fn coupon(
     id: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let f: CouponForm = form(&body);
+    let f: CouponForm = read_form(&body);
     let posted = match accept(&ctx, &assets, &req, &id, &f.csrf).await {
         Ok(p) => p,
         Err(res) => return res,
@@ -661,7 +661,7 @@ async fn pay(
     id: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let f: PayForm = form(&body);
+    let f: PayForm = read_form(&body);
     let posted = match accept(&ctx, &assets, &req, &id, &f.csrf).await {
         Ok(p) => p,
         Err(res) => return res,
@@ -699,7 +699,7 @@ async fn reset(
     id: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let f: CsrfOnly = form(&body);
+    let f: CsrfOnly = read_form(&body);
     let posted = match accept(&ctx, &assets, &req, &id, &f.csrf).await {
         Ok(p) => p,
         Err(res) => return res,

@@ -9,12 +9,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::assets::Assets;
-use super::checkout::{FormState, render};
-use super::{PageRequest, not_found, see_other, session_id};
+use super::checkout::{FormState, accept, read_form, render};
+use super::{PageRequest, see_other, session_id};
 use crate::core::{Context, payments, sessions};
 use crate::domain::session::{Environment, Status, redirect_url};
 use crate::store::Completion;
-use crate::web::security;
 
 /// `{"status", "redirect_url"}`: where the page should go once the session is no longer open —
 /// the merchant's success URL, or the page itself (which shows the receipt or the expiry).
@@ -139,27 +138,15 @@ async fn sandbox(
     id: Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let form: SandboxForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let Some(session) = (match session_id(&id) {
-        Some(id) => sessions::current(&ctx, id).await.ok().flatten(),
-        None => None,
-    }) else {
-        return not_found(&req, &assets);
+    let form: SandboxForm = read_form(&body);
+    let session = match accept(&ctx, &assets, &req, &id, &form.csrf).await {
+        Ok(posted) => posted.session,
+        Err(res) => return res,
     };
     let page = PageRequest::from_request(&req, Some(session.fields.currency));
     let back = format!("/checkout/{}{}", session.id, page.qs());
-    if session.environment != Environment::Test || session.status != Status::Open {
+    if session.environment != Environment::Test {
         return see_other(&back, None);
-    }
-    let secret = req
-        .cookie(security::CSRF_COOKIE)
-        .map(|c| c.value().to_string());
-    if !security::csrf_valid(&ctx.csrf_key, secret.as_deref(), session.id, &form.csrf) {
-        let state = FormState {
-            errors: vec![page.t().error_form_expired.clone()],
-            ..FormState::default()
-        };
-        return render(&ctx, &assets, &req, &session, state, StatusCode::FORBIDDEN).await;
     }
     if form.outcome != "success" {
         let state = FormState {
