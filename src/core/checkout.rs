@@ -77,7 +77,7 @@ async fn open_session(ctx: &Context, id: Uuid) -> Result<CheckoutSession> {
     if session.status != Status::Open {
         return Err(Problem::NotOpen);
     }
-    Ok(session)
+    Ok(std::sync::Arc::unwrap_or_clone(session))
 }
 
 async fn save(ctx: &Context, session: &mut CheckoutSession) -> Result<()> {

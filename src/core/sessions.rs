@@ -1,5 +1,7 @@
 //! Creating, reading, listing, updating and expiring checkout sessions.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -185,7 +187,10 @@ async fn replay(ctx: &Context, caller: &Caller, key: &str, hash: &str) -> Result
 }
 
 /// A session as it stands now: an open session past its expiry is expired on the spot.
-pub async fn current(ctx: &Context, id: Uuid) -> Result<Option<CheckoutSession>> {
+///
+/// Shared, not copied: on SQLite it is the store's cached copy, and the page and its polls read
+/// it far more often than anything changes it.
+pub async fn current(ctx: &Context, id: Uuid) -> Result<Option<Arc<CheckoutSession>>> {
     let Some(session) = ctx.store.session(id).await? else {
         return Ok(None);
     };
@@ -206,6 +211,7 @@ pub async fn retrieve(ctx: &Context, caller: &Caller, id: Uuid) -> Result<Checko
         .filter(|s| {
             s.organization_id == caller.organization_id && s.environment == caller.environment
         })
+        .map(Arc::unwrap_or_clone)
         .ok_or(Error::NotFound("checkout session"))
 }
 

@@ -3,7 +3,7 @@
 //! XOF and XAF have no minor unit (exponent 0: 10 000 F CFA is `10000`); USD and EUR have cents
 //! (exponent 2: $12.50 is `1250`).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
 /// The largest unit price a session may carry, in the smallest unit.
@@ -129,34 +129,35 @@ pub fn format(amount: i64, currency: Currency, locale: Locale) -> String {
         Locale::Fr => ('\u{202f}', ','),
         Locale::En => (',', '.'),
     };
+    let (prefix, suffix) = match (locale, currency) {
+        (Locale::Fr, Currency::Xof | Currency::Xaf) => ("", "\u{a0}F\u{a0}CFA"),
+        (Locale::Fr, Currency::Usd) => ("", "\u{a0}$US"),
+        (Locale::Fr, Currency::Eur) => ("", "\u{a0}€"),
+        (Locale::En, Currency::Xof | Currency::Xaf) => ("CFA\u{a0}F\u{a0}", ""),
+        (Locale::En, Currency::Usd) => ("$", ""),
+        (Locale::En, Currency::Eur) => ("€", ""),
+    };
+    // Written into one string: the page formats five amounts on every view.
     let scale = 10_i64.pow(currency.exponent());
     let units = (amount / scale).unsigned_abs().to_string();
-    let mut number = String::new();
+    let mut out = String::with_capacity(prefix.len() + units.len() * 2 + suffix.len() + 8);
+    out.push_str(prefix);
     if amount < 0 {
-        number.push('-');
+        out.push('-');
     }
     for (i, c) in units.chars().enumerate() {
         if i > 0 && (units.len() - i).is_multiple_of(3) {
-            number.push(group);
+            out.push(group);
         }
-        number.push(c);
+        out.push(c);
     }
     if currency.exponent() > 0 {
         let minor = (amount % scale).unsigned_abs();
-        number.push(decimal);
-        number.push_str(&format!(
-            "{minor:0width$}",
-            width = currency.exponent() as usize
-        ));
+        out.push(decimal);
+        let _ = write!(out, "{minor:0width$}", width = currency.exponent() as usize);
     }
-    match (locale, currency) {
-        (Locale::Fr, Currency::Xof | Currency::Xaf) => format!("{number}\u{a0}F\u{a0}CFA"),
-        (Locale::Fr, Currency::Usd) => format!("{number}\u{a0}$US"),
-        (Locale::Fr, Currency::Eur) => format!("{number}\u{a0}€"),
-        (Locale::En, Currency::Xof | Currency::Xaf) => format!("CFA\u{a0}F\u{a0}{number}"),
-        (Locale::En, Currency::Usd) => format!("${number}"),
-        (Locale::En, Currency::Eur) => format!("€{number}"),
-    }
+    out.push_str(suffix);
+    out
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 //! dialects differ the statement says so next to its twin. Values are always bound, never
 //! formatted into SQL.
 
+mod cache;
 mod coupons;
+mod group_commit;
 mod organizations;
 mod rows;
 mod secrets;
@@ -14,15 +16,20 @@ mod webhooks;
 
 use std::borrow::Cow;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
+use sqlx::{ConnectOptions, Connection as _};
+use uuid::Uuid;
 
+use cache::Cache;
 pub use coupons::CouponListQuery;
 pub use organizations::{ApiKey, Organization};
 pub use sessions::{Completion, IdempotencyRecord, ListQuery, Payment, SortOrder};
@@ -50,14 +57,21 @@ pub enum Dialect {
     Postgres,
 }
 
+/// SQLite's one writing connection; `None` once the store is closed.
+type Writer = Arc<tokio::sync::Mutex<Option<SqliteConnection>>>;
+
 #[derive(Clone)]
 enum Backend {
-    /// SQLite allows one writer at a time. Writes go through a pool of one connection, so they
-    /// queue in the process instead of failing with `SQLITE_BUSY`; reads use the other pool,
-    /// which WAL mode lets run beside the writer.
+    /// SQLite allows one writer at a time. Writes go through one connection behind a lock, so
+    /// they queue in the process instead of failing with `SQLITE_BUSY`; reads use the pool,
+    /// which WAL mode lets run beside the writer. The writer is a bare connection, not a pool
+    /// of one: a pool pings its connection on every checkout and return, which tripled the
+    /// round trips to SQLite's thread that every write waits in line for.
     Sqlite {
         reader: SqlitePool,
-        writer: SqlitePool,
+        writer: Writer,
+        /// Session inserts waiting for the writer, written together: see [`group_commit`].
+        inserts: Arc<group_commit::Queue>,
     },
     Postgres(PgPool),
 }
@@ -66,6 +80,43 @@ enum Backend {
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    cache: Arc<ReadCache>,
+}
+
+/// Rows kept in memory because every request reads them: without it, the page and the API
+/// would spend most of their time waiting on the database for rows that rarely change.
+struct ReadCache {
+    /// Sessions, on SQLite only: there every write goes through this process (SQLite is for one
+    /// node), so each change invalidates its session and the cache never shows an old state.
+    /// On PostgreSQL other nodes write too, and the database is asked every time.
+    sessions: Option<Cache<Uuid, crate::domain::session::CheckoutSession>>,
+    /// Organizations change only by an operator's hand: a change shows within the TTL.
+    organizations: Cache<Uuid, Organization>,
+    /// Live API keys by hash. Revoking a key (setting `revoked_at`, on any node) takes effect
+    /// within the TTL. Unknown keys are not remembered, so a new key works at once.
+    api_keys: Cache<String, ApiKey>,
+}
+
+/// SQLite reader connections: each has a thread of its own, and reads mostly hit the cache.
+const READERS: u32 = 4;
+
+/// Enough for every session customers have open at once on a busy node (a session is about
+/// 1 KiB in memory). Every write caisse makes invalidates its session, so the TTL only bounds
+/// how long a change made behind caisse's back (an operator's `sqlite3`) could go unseen; a
+/// short one would send every open page back to the database each time it lapsed.
+const SESSION_CACHE: (usize, Duration) = (10_000, Duration::from_secs(300));
+const ORGANIZATION_CACHE: (usize, Duration) = (1_000, Duration::from_secs(10));
+const API_KEY_CACHE: (usize, Duration) = (1_000, Duration::from_secs(5));
+
+impl ReadCache {
+    fn new(dialect: Dialect) -> ReadCache {
+        ReadCache {
+            sessions: (dialect == Dialect::Sqlite)
+                .then(|| Cache::new(SESSION_CACHE.0, SESSION_CACHE.1)),
+            organizations: Cache::new(ORGANIZATION_CACHE.0, ORGANIZATION_CACHE.1),
+            api_keys: Cache::new(API_KEY_CACHE.0, API_KEY_CACHE.1),
+        }
+    }
 }
 
 /// Runs the same body on whichever pool backs the store; `$d` names the dialect inside it.
@@ -87,9 +138,16 @@ macro_rules! on_pool {
     };
     ($store:expr, write, |$p:ident, $d:ident| $body:expr) => {
         match &$store.backend {
-            $crate::store::Backend::Sqlite { writer: $p, .. } => {
+            $crate::store::Backend::Sqlite { writer, .. } => {
                 #[allow(unused_variables)]
                 let $d = $crate::store::Dialect::Sqlite;
+                let mut writer = writer.lock().await;
+                // `begin` on a connection is this trait's (on a pool it is the pool's own).
+                #[allow(unused_imports)]
+                use sqlx::Connection as _;
+                let Some($p) = writer.as_mut() else {
+                    return Err(sqlx::Error::PoolClosed.into());
+                };
                 $body
             }
             $crate::store::Backend::Postgres($p) => {
@@ -194,17 +252,28 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect_with(options.clone())
-                .await?;
+            let writer = options.connect().await?;
             let reader = SqlitePoolOptions::new()
-                .max_connections(8)
+                .max_connections(READERS)
+                // A local file does not hang up; checking it before each read is a wasted
+                // round trip to its thread.
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
-            Backend::Sqlite { reader, writer }
+            Backend::Sqlite {
+                reader,
+                writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
+                inserts: Arc::default(),
+            }
         };
-        Ok(Store { backend })
+        let dialect = match backend {
+            Backend::Sqlite { .. } => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        };
+        Ok(Store {
+            backend,
+            cache: Arc::new(ReadCache::new(dialect)),
+        })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -218,7 +287,11 @@ impl Store {
     /// nodes starting together migrate once.
     pub async fn migrate(&self) -> StoreResult<()> {
         match &self.backend {
-            Backend::Sqlite { writer, .. } => migrator(SQLITE_MIGRATIONS).run(writer).await?,
+            Backend::Sqlite { writer, .. } => {
+                let mut writer = writer.lock().await;
+                let conn = writer.as_mut().ok_or(sqlx::Error::PoolClosed)?;
+                migrator(SQLITE_MIGRATIONS).run(conn).await?
+            }
             Backend::Postgres(pool) => migrator(POSTGRES_MIGRATIONS).run(pool).await?,
         }
         Ok(())
@@ -234,9 +307,11 @@ impl Store {
 
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite { reader, writer } => {
+            Backend::Sqlite { reader, writer, .. } => {
                 reader.close().await;
-                writer.close().await;
+                if let Some(conn) = writer.lock().await.take() {
+                    let _ = conn.close().await;
+                }
             }
             Backend::Postgres(pool) => pool.close().await,
         }

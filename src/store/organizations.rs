@@ -1,5 +1,7 @@
 //! Organizations (the merchants) and their API keys.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -44,13 +46,23 @@ impl Store {
         Ok(())
     }
 
+    /// An organization, from the read cache when it was read within its TTL.
     pub async fn organization(&self, id: Uuid) -> StoreResult<Option<Organization>> {
-        Ok(on_pool!(self, read, |pool, d| {
+        let cache = &self.cache.organizations;
+        if let Some(org) = cache.get(&id) {
+            return Ok(Some((*org).clone()));
+        }
+        let ticket = cache.ticket();
+        let org: Option<Organization> = on_pool!(self, read, |pool, d| {
             sqlx::query_as("SELECT * FROM organizations WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
-        }))
+        });
+        if let Some(org) = &org {
+            cache.insert(id, Arc::new(org.clone()), ticket);
+        }
+        Ok(org)
     }
 
     pub async fn count_organizations(&self) -> StoreResult<i64> {
@@ -80,13 +92,24 @@ impl Store {
         Ok(())
     }
 
-    /// The live (not revoked) key with this hash.
+    /// The live (not revoked) key with this hash. A key found is remembered for the API-key
+    /// cache's TTL, so a revocation takes effect within it; a key not found is not remembered.
     pub async fn api_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
-        Ok(on_pool!(self, read, |pool, d| {
+        let cache = &self.cache.api_keys;
+        let key_hash = key_hash.to_string();
+        if let Some(key) = cache.get(&key_hash) {
+            return Ok(Some((*key).clone()));
+        }
+        let ticket = cache.ticket();
+        let key: Option<ApiKey> = on_pool!(self, read, |pool, d| {
             sqlx::query_as("SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-                .bind(key_hash)
+                .bind(&key_hash)
                 .fetch_optional(pool)
                 .await?
-        }))
+        });
+        if let Some(key) = &key {
+            cache.insert(key_hash, Arc::new(key.clone()), ticket);
+        }
+        Ok(key)
     }
 }

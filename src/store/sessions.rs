@@ -1,5 +1,7 @@
 //! Checkout sessions, and the idempotency records of their creation.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -76,36 +78,55 @@ impl Store {
         session: &CheckoutSession,
         idempotency: Option<&IdempotencyRecord>,
     ) -> StoreResult<()> {
+        let insert = concat!(
+            "INSERT INTO checkout_sessions (",
+            session_columns!(),
+            ") VALUES (",
+            session_placeholders!(),
+            ")"
+        );
+        let Some(r) = idempotency else {
+            if let super::Backend::Sqlite {
+                writer, inserts, ..
+            } = &self.backend
+            {
+                return super::group_commit::insert(inserts, writer, session).await;
+            }
+            // One statement is atomic by itself: no transaction needed.
+            on_pool!(self, write, |pool, d| {
+                match bind_session!(sqlx::query(insert), session)
+                    .execute(pool)
+                    .await
+                {
+                    Err(e) if is_unique_violation(&e) => {
+                        return Err(StoreError::Conflict("checkout_session_id"));
+                    }
+                    other => other?,
+                };
+            });
+            return Ok(());
+        };
         on_pool!(self, write, |pool, d| {
             let mut tx = pool.begin().await?;
-            if let Some(r) = idempotency {
-                let taken = sqlx::query(
-                    "INSERT INTO idempotency_keys (organization_id, environment, key, request_hash, \
-                     status_code, response_body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(r.organization_id)
-                .bind(&r.environment)
-                .bind(&r.key)
-                .bind(&r.request_hash)
-                .bind(r.status_code)
-                .bind(&r.response_body)
-                .bind(r.created_at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    == 0;
-                if taken {
-                    return Err(StoreError::Conflict("idempotency_key"));
-                }
+            let taken = sqlx::query(
+                "INSERT INTO idempotency_keys (organization_id, environment, key, request_hash, \
+                 status_code, response_body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(r.organization_id)
+            .bind(&r.environment)
+            .bind(&r.key)
+            .bind(&r.request_hash)
+            .bind(r.status_code)
+            .bind(&r.response_body)
+            .bind(r.created_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 0;
+            if taken {
+                return Err(StoreError::Conflict("idempotency_key"));
             }
-            let insert = concat!(
-                "INSERT INTO checkout_sessions (",
-                session_columns!(),
-                ") VALUES (",
-                session_placeholders!(),
-                ")"
-            );
             match bind_session!(sqlx::query(insert), session)
                 .execute(&mut *tx)
                 .await
@@ -152,14 +173,36 @@ impl Store {
 
     /// A session by id, whatever its organization: the page is public by its unguessable id,
     /// and the API checks the organization itself.
-    pub async fn session(&self, id: Uuid) -> StoreResult<Option<CheckoutSession>> {
+    ///
+    /// On SQLite it comes from the read cache when it is there: every write to a session below
+    /// invalidates it, so the cache holds what the database holds.
+    pub async fn session(&self, id: Uuid) -> StoreResult<Option<Arc<CheckoutSession>>> {
+        let cache = self.cache.sessions.as_ref();
+        if let Some(hit) = cache.and_then(|c| c.get(&id)) {
+            return Ok(Some(hit));
+        }
+        let ticket = cache.map(|c| c.ticket());
         let row: Option<SessionRow> = on_pool!(self, read, |pool, d| {
             sqlx::query_as(SELECT_SESSION)
                 .bind(id)
                 .fetch_optional(pool)
                 .await?
         });
-        row.map(CheckoutSession::try_from).transpose()
+        let session = row
+            .map(CheckoutSession::try_from)
+            .transpose()?
+            .map(Arc::new);
+        if let (Some(cache), Some(ticket), Some(s)) = (cache, ticket, &session) {
+            cache.insert(id, Arc::clone(s), ticket);
+        }
+        Ok(session)
+    }
+
+    /// After a write to session `id` (whatever its outcome): the cache must read it again.
+    fn forget_session(&self, id: Uuid) {
+        if let Some(cache) = &self.cache.sessions {
+            cache.invalidate(&id);
+        }
     }
 
     /// A page of sessions and the total that match the query.
@@ -218,19 +261,34 @@ impl Store {
             session_placeholders!(),
             ") WHERE checkout_session_id = $1 AND status = 'open'"
         );
-        Ok(on_pool!(self, write, |pool, d| {
-            bind_session!(sqlx::query(update), session)
-                .execute(pool)
-                .await?
-                .rows_affected()
-                == 1
-        }))
+        let updated = async {
+            Ok(on_pool!(self, write, |pool, d| {
+                bind_session!(sqlx::query(update), session)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+                    == 1
+            }))
+        }
+        .await;
+        self.forget_session(session.id);
+        updated
     }
 
     /// `open → completed`, atomically: the session must be open, unexpired and still cost
     /// `amount_total`, and its coupon (if any) must have a use left, which is counted in the
     /// same transaction. Of any number of concurrent completions of a session, one completes.
     pub async fn complete_session(
+        &self,
+        payment: &Payment<'_>,
+        public_url: &str,
+    ) -> StoreResult<Completion> {
+        let completion = self.complete_session_in_db(payment, public_url).await;
+        self.forget_session(payment.session_id);
+        completion
+    }
+
+    async fn complete_session_in_db(
         &self,
         payment: &Payment<'_>,
         public_url: &str,
@@ -310,6 +368,31 @@ impl Store {
 
     /// The one expiry transition: a given session now (`session`), or those past their time.
     async fn expire_where(
+        &self,
+        now: DateTime<Utc>,
+        session: Option<Uuid>,
+        organization: Option<Uuid>,
+        limit: i64,
+        public_url: &str,
+    ) -> StoreResult<Vec<Uuid>> {
+        // Boxed: the write's future is some 9 KiB, and reading a session (on every page view)
+        // awaits this one on its rare path; inline, every view would carry and copy it.
+        let expired =
+            Box::pin(self.expire_in_db(now, session, organization, limit, public_url)).await;
+        match (&expired, &self.cache.sessions) {
+            (_, None) => {}
+            (Ok(ids), Some(cache)) => {
+                for id in ids.iter().chain(&session) {
+                    cache.invalidate(id);
+                }
+            }
+            // Which rows changed is unknown: forget them all.
+            (Err(_), Some(cache)) => cache.clear(),
+        }
+        expired
+    }
+
+    async fn expire_in_db(
         &self,
         now: DateTime<Utc>,
         session: Option<Uuid>,

@@ -4,6 +4,7 @@ mod helpers;
 
 mod checkout_sessions;
 mod coupons;
+mod fast_paths;
 mod health;
 mod hostile_input;
 mod idempotency;

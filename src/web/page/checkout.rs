@@ -3,6 +3,8 @@
 //! A form that succeeds answers 303 back to the page (so a reload never posts twice); one that
 //! fails renders the page again with the message and the customer's input, and nothing changes.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
@@ -397,7 +399,7 @@ fn form_provider_choice(session: &CheckoutSession, offered: &[Provider]) -> Opti
     })
 }
 
-async fn load(ctx: &Context, raw: &str) -> Option<CheckoutSession> {
+async fn load(ctx: &Context, raw: &str) -> Option<Arc<CheckoutSession>> {
     let id = session_id(raw)?;
     match sessions::current(ctx, id).await {
         Ok(s) => s,
@@ -492,7 +494,7 @@ pub(super) fn read_form<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) ->
 
 /// Everything a form handler needs, after the session was found open and the CSRF token checked.
 pub(super) struct Posted {
-    pub session: CheckoutSession,
+    pub session: Arc<CheckoutSession>,
 }
 
 /// Loads the session and checks the form's token; on failure, the response to give.
@@ -542,7 +544,7 @@ async fn respond(
         Ok(Some(Notice::CouponRemoved)) => {
             let fresh = load(ctx, &session.id.to_string())
                 .await
-                .unwrap_or_else(|| session.clone());
+                .unwrap_or_else(|| Arc::new(session.clone()));
             state.notices.push(page.t().error_coupon_removed.clone());
             render(ctx, assets, req, &fresh, state, StatusCode::OK).await
         }
@@ -582,7 +584,7 @@ async fn respond(
             // Show the session as it is now: a refused coupon still counted as an attempt.
             let fresh = load(ctx, &session.id.to_string())
                 .await
-                .unwrap_or_else(|| session.clone());
+                .unwrap_or_else(|| Arc::new(session.clone()));
             render(
                 ctx,
                 assets,

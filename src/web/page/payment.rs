@@ -54,7 +54,7 @@ async fn qr_image(ctx: &Context, req: &HttpRequest, raw: &str, png: bool) -> Htt
     };
     let Some(payload) = session
         .filter(|s| s.status == Status::Open)
-        .and_then(|s| s.qr_payload)
+        .and_then(|s| s.qr_payload.clone())
     else {
         return HttpResponse::NotFound()
             .insert_header(("Cache-Control", "no-store"))
