@@ -291,7 +291,11 @@ async fn live_sessions_offer_only_what_can_be_paid(backend: Backend) {
     )
     .await;
     // Refused either way: the live page has no form to take a token from.
-    assert!(matches!(res.status().as_u16(), 303 | 403), "{}", res.status());
+    assert!(
+        matches!(res.status().as_u16(), 303 | 403),
+        "{}",
+        res.status()
+    );
     let read: Value = app
         .get(&format!("/v1/checkout_sessions/{}", id_of(&s)), &live)
         .await
