@@ -132,7 +132,7 @@ async fn the_customer_applies_and_removes_a_coupon() {
 
         type_into(&client, "#coupon", "FAUX").await;
         submit(&client, COUPON_BUTTON).await;
-        wait_text(&client, "[data-error]", "Ce code promo n'existe pas.").await;
+        wait_text(&client, "[data-error]", "Ce code promo n’existe pas.").await;
         assert!(!present(&client, "[data-amount-discount]").await);
         assert_eq!(text(&client, "[data-amount-total]").await, "10 000 F CFA");
         assert_eq!(text(&client, PAY_BUTTON).await, "Payer 10 000 F CFA");
@@ -286,7 +286,7 @@ async fn an_expired_session_says_so_and_links_back() {
         assert!(
             text(&client, "[data-state=expired]")
                 .await
-                .contains("Le délai pour payer est dépassé. Aucun paiement n'a été pris.")
+                .contains("Le délai pour payer est dépassé. Aucun paiement n’a été pris.")
         );
         assert!(!present(&client, "form").await, "nothing to fill in");
         assert!(!present(&client, "button").await, "nothing to press");

@@ -45,6 +45,7 @@ use crate::config::Settings;
 use crate::domain::session::Environment;
 use crate::qr::QrRenderer;
 use crate::store::Store;
+use crate::web::security::CsrfKey;
 
 /// What every operation runs against: the store, the settings, and what is shared by all
 /// requests.
@@ -55,7 +56,7 @@ pub struct Context {
     /// The public base URL, without a trailing slash.
     pub public_url: Arc<str>,
     /// The key of the page's CSRF tokens, the same on every node.
-    pub csrf_key: Arc<[u8]>,
+    pub csrf_key: Arc<CsrfKey>,
     /// Rendered QR codes, cached by payload.
     pub qr: Arc<QrRenderer>,
 }
@@ -67,7 +68,7 @@ impl Context {
             store,
             public_url: settings.public_url().into(),
             settings: Arc::new(settings),
-            csrf_key: csrf_key.into(),
+            csrf_key: Arc::new(CsrfKey::new(&csrf_key)),
             qr: Arc::new(QrRenderer::default()),
         })
     }

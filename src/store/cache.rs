@@ -155,10 +155,11 @@ mod tests {
 
     #[test]
     fn an_entry_older_than_the_ttl_is_not_returned() {
-        let c = cache(10, Duration::from_millis(30));
+        // Long enough that a loaded machine still reads the entry back before it lapses.
+        let c = cache(10, Duration::from_millis(250));
         c.insert(1, Arc::new("one".to_string()), c.ticket());
         assert!(c.get(&1).is_some());
-        std::thread::sleep(Duration::from_millis(40));
+        std::thread::sleep(Duration::from_millis(300));
         assert_eq!(
             c.get(&1),
             None,

@@ -5,9 +5,13 @@
 
 use std::sync::LazyLock;
 
+use askama::filters::HtmlSafe;
+use askama::{FastWritable, Values};
 use serde::Deserialize;
 
+use super::html::is_plain;
 use crate::domain::money::Locale;
+use crate::domain::provider::Provider;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -67,94 +71,142 @@ impl Lang {
     }
 }
 
+/// A message of a catalog. Catalogs are caisse's own text and hold none of the characters HTML
+/// escaping changes (`< > & " '`; French uses the typographic apostrophe ’), which loading
+/// checks, so the pages print messages without escaping them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Text(String);
+
+impl TryFrom<String> for Text {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Text, String> {
+        if is_plain(&s) {
+            Ok(Text(s))
+        } else {
+            Err(format!(
+                "{s:?} has a character that HTML would escape (< > & \" ')"
+            ))
+        }
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl HtmlSafe for Text {}
+
+impl FastWritable for Text {
+    fn write_into(&self, dest: &mut dyn std::fmt::Write, _: &dyn Values) -> askama::Result<()> {
+        Ok(dest.write_str(&self.0)?)
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 /// Every message of the page. Placeholders in braces (`{amount}`) are filled by [`fill`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Messages {
-    pub lang: String,
-    pub page_title_suffix: String,
-    pub test_mode: String,
-    pub unit_price: String,
-    pub quantity: String,
-    pub update_quantity: String,
-    pub subtotal: String,
-    pub discount: String,
-    pub total: String,
-    pub coupon_label: String,
-    pub coupon_apply: String,
-    pub coupon_remove: String,
-    pub coupon_applied: String,
-    pub your_details: String,
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-    pub phone_hint: String,
-    pub optional: String,
-    pub payment_method: String,
-    pub pay: String,
-    pub complete_free: String,
-    pub no_provider: String,
-    pub cancel: String,
-    pub back_to_merchant: String,
-    pub change_method: String,
-    pub check_status: String,
-    pub waiting: String,
-    pub scan_title: String,
-    pub scan_instructions: String,
-    pub pos_instructions: String,
-    pub copy_payload: String,
-    pub payload_label: String,
-    pub qr_alt: String,
-    pub spi_account: String,
-    pub sandbox_title: String,
-    pub sandbox_success: String,
-    pub sandbox_failure: String,
-    pub payment_failed: String,
-    pub expired_title: String,
-    pub expired_body: String,
-    pub receipt_title: String,
-    pub receipt_body: String,
-    pub receipt_reference: String,
-    pub not_found_title: String,
-    pub not_found_body: String,
-    pub error_quantity: String,
-    pub error_coupon_unknown: String,
-    pub error_coupon_inactive: String,
-    pub error_coupon_not_yet_valid: String,
-    pub error_coupon_expired: String,
-    pub error_coupon_used_up: String,
-    pub error_coupon_quantity: String,
-    pub error_coupon_currency: String,
-    pub error_coupon_rate_limited: String,
-    pub error_coupon_removed: String,
-    pub error_name: String,
-    pub error_email: String,
-    pub error_phone: String,
-    pub error_phone_required: String,
-    pub error_provider: String,
-    pub error_form_expired: String,
-    pub error_not_open: String,
-    pub language: String,
-    pub secured_by: String,
-    pub provider_spi: String,
-    pub provider_wave: String,
-    pub provider_orange: String,
-    pub provider_mtn: String,
-    pub provider_moov: String,
-    pub provider_card: String,
+    pub lang: Text,
+    pub page_title_suffix: Text,
+    pub test_mode: Text,
+    pub unit_price: Text,
+    pub quantity: Text,
+    pub update_quantity: Text,
+    pub subtotal: Text,
+    pub discount: Text,
+    pub total: Text,
+    pub coupon_label: Text,
+    pub coupon_apply: Text,
+    pub coupon_remove: Text,
+    pub coupon_applied: Text,
+    pub your_details: Text,
+    pub name: Text,
+    pub email: Text,
+    pub phone: Text,
+    pub phone_hint: Text,
+    pub optional: Text,
+    pub payment_method: Text,
+    pub pay: Text,
+    pub complete_free: Text,
+    pub no_provider: Text,
+    pub cancel: Text,
+    pub back_to_merchant: Text,
+    pub change_method: Text,
+    pub check_status: Text,
+    pub waiting: Text,
+    pub scan_title: Text,
+    pub scan_instructions: Text,
+    pub pos_instructions: Text,
+    pub copy_payload: Text,
+    pub payload_label: Text,
+    pub qr_alt: Text,
+    pub spi_account: Text,
+    pub sandbox_title: Text,
+    pub sandbox_success: Text,
+    pub sandbox_failure: Text,
+    pub payment_failed: Text,
+    pub expired_title: Text,
+    pub expired_body: Text,
+    pub receipt_title: Text,
+    pub receipt_body: Text,
+    pub receipt_reference: Text,
+    pub not_found_title: Text,
+    pub not_found_body: Text,
+    pub error_quantity: Text,
+    pub error_coupon_unknown: Text,
+    pub error_coupon_inactive: Text,
+    pub error_coupon_not_yet_valid: Text,
+    pub error_coupon_expired: Text,
+    pub error_coupon_used_up: Text,
+    pub error_coupon_quantity: Text,
+    pub error_coupon_currency: Text,
+    pub error_coupon_rate_limited: Text,
+    pub error_coupon_removed: Text,
+    pub error_name: Text,
+    pub error_email: Text,
+    pub error_phone: Text,
+    pub error_phone_required: Text,
+    pub error_provider: Text,
+    pub error_form_expired: Text,
+    pub error_not_open: Text,
+    pub language: Text,
+    pub secured_by: Text,
+    pub provider_spi: Text,
+    pub provider_wave: Text,
+    pub provider_orange: Text,
+    pub provider_mtn: Text,
+    pub provider_moov: Text,
+    pub provider_card: Text,
 }
 
 impl Messages {
     /// The display name of a provider code.
-    pub fn provider<'a>(&'a self, code: &'a str) -> &'a str {
-        match code {
-            "SPI" => &self.provider_spi,
-            "WAVE" => &self.provider_wave,
-            "ORANGE" => &self.provider_orange,
-            "MTN" => &self.provider_mtn,
-            "MOOV" => &self.provider_moov,
-            "CARD" => &self.provider_card,
-            other => other,
+    pub fn provider(&self, provider: Provider) -> &Text {
+        match provider {
+            Provider::Spi => &self.provider_spi,
+            Provider::Wave => &self.provider_wave,
+            Provider::Orange => &self.provider_orange,
+            Provider::Mtn => &self.provider_mtn,
+            Provider::Moov => &self.provider_moov,
+            Provider::Card => &self.provider_card,
         }
     }
 }
@@ -169,18 +221,46 @@ static FR: LazyLock<Messages> =
 static EN: LazyLock<Messages> =
     LazyLock::new(|| load("English", include_str!("../../locales/en.json")));
 
-/// Fills `{name}` placeholders in a message.
+/// Fills `{name}` placeholders in a message, in one pass: a value is never read for
+/// placeholders, and an unknown `{…}` stays as it is.
 pub fn fill(message: &str, values: &[(&str, &str)]) -> String {
-    let mut out = message.to_string();
-    for (name, value) in values {
-        out = out.replace(&format!("{{{name}}}"), value);
+    let mut out =
+        String::with_capacity(message.len() + values.iter().map(|(_, v)| v.len()).sum::<usize>());
+    let mut rest = message;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            let (_, value) = values.iter().find(|(n, _)| *n == name)?;
+            Some((value, close))
+        });
+        match value {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_with_markup_characters_does_not_load() {
+        for bad in ["a < b", "a > b", "R&D", "say \"hi\"", "l'achat"] {
+            assert!(Text::try_from(bad.to_string()).is_err(), "{bad}");
+        }
+        assert_eq!(&*Text::try_from("l’achat".to_string()).unwrap(), "l’achat");
+    }
 
     #[test]
     fn both_catalogs_are_complete() {
@@ -211,5 +291,10 @@ mod tests {
     #[test]
     fn placeholders_are_filled() {
         assert_eq!(fill("Payer {amount}", &[("amount", "10 F")]), "Payer 10 F");
+        assert_eq!(
+            fill("{a} et {b}, {a}", &[("a", "{b}"), ("b", "deux")]),
+            "{b} et deux, {b}"
+        );
+        assert_eq!(fill("{unknown} {", &[("a", "1")]), "{unknown} {");
     }
 }

@@ -1,8 +1,9 @@
 //! What keeps the checkout page safe to show: CSRF tokens on every form, and the response
 //! headers that lock the page down (CSP, framing, sniffing, referrers, caching, indexing).
 
+use std::borrow::Cow;
+
 use actix_web::HttpRequest;
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -11,80 +12,116 @@ use uuid::Uuid;
 /// The browser's CSRF secret: random, HttpOnly, never shown to scripts.
 pub const CSRF_COOKIE: &str = "caisse_csrf";
 
-/// A CSRF token binds the browser's cookie to one session: a form from another site cannot
-/// carry it (it cannot read the cookie), and a token for one session is worthless for another.
-pub fn csrf_token(key: &[u8], browser_secret: &str, session: Uuid) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(browser_secret.as_bytes());
-    mac.update(b".");
-    mac.update(session.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+/// The key of the CSRF tokens, keyed once: HMAC-SHA256 hashes its key into two blocks before
+/// any message, and every page view makes a token, so each token starts from a copy of that
+/// state instead of hashing the key again.
+#[derive(Clone)]
+pub struct CsrfKey(Hmac<Sha256>);
+
+impl CsrfKey {
+    pub fn new(key: &[u8]) -> CsrfKey {
+        CsrfKey(Hmac::new_from_slice(key).expect("HMAC takes keys of any length"))
+    }
+
+    fn mac(&self, browser_secret: &str, session: Uuid) -> Hmac<Sha256> {
+        let mut mac = self.0.clone();
+        mac.update(browser_secret.as_bytes());
+        mac.update(b".");
+        mac.update(session.as_bytes());
+        mac
+    }
+
+    /// A CSRF token binds the browser's cookie to one session: a form from another site cannot
+    /// carry it (it cannot read the cookie), and a token for one session is worthless for
+    /// another. 64 lower-case hex digits.
+    pub fn token(&self, browser_secret: &str, session: Uuid) -> String {
+        hex_string(&self.mac(browser_secret, session).finalize().into_bytes())
+    }
+
+    pub fn is_valid(&self, browser_secret: Option<&str>, session: Uuid, token: &str) -> bool {
+        let Some(secret) = browser_secret.filter(|s| !s.is_empty()) else {
+            return false;
+        };
+        let Ok(token) = hex::decode(token) else {
+            return false;
+        };
+        // Constant-time comparison.
+        self.mac(secret, session).verify_slice(&token).is_ok()
+    }
 }
 
-pub fn csrf_valid(key: &[u8], browser_secret: Option<&str>, session: Uuid, token: &str) -> bool {
-    let Some(secret) = browser_secret.filter(|s| !s.is_empty()) else {
-        return false;
-    };
-    let Ok(token) = hex::decode(token) else {
-        return false;
-    };
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(secret.as_bytes());
-    mac.update(b".");
-    mac.update(session.as_bytes());
-    // Constant-time comparison.
-    mac.verify_slice(&token).is_ok()
+/// Lower-case hex, written in one pass into a string of the right size.
+fn hex_string(bytes: &[u8]) -> String {
+    let mut out = vec![0; bytes.len() * 2];
+    hex::encode_to_slice(bytes, &mut out).expect("the buffer is twice the input");
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
-/// The browser's CSRF secret, and a cookie to set when it has none yet.
-pub fn browser_secret(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
+/// The browser's CSRF secret, and the `Set-Cookie` value to send when it has none yet. The
+/// cookie is `Secure` when caisse is served over HTTPS (its public URL says so), whatever a
+/// request's own headers claim.
+pub fn browser_secret(req: &HttpRequest, https: bool) -> (String, Option<HeaderValue>) {
     if let Some(c) = req.cookie(CSRF_COOKIE).filter(|c| c.value().len() == 64) {
         return (c.value().to_string(), None);
     }
-    let value = hex::encode(rand::random::<[u8; 32]>());
-    let cookie = Cookie::build(CSRF_COOKIE, value.clone())
-        .path("/checkout")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(req.connection_info().scheme() == "https")
-        .finish();
-    (value, Some(cookie))
+    let value = hex_string(&rand::random::<[u8; 32]>());
+    // Written out rather than built with `Cookie`: its formatter costs more than the rest of
+    // the header, on every first view. The value is hex and the attributes fixed.
+    let secure = if https { "; Secure" } else { "" };
+    let cookie = format!("{CSRF_COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/checkout{secure}");
+    (value, HeaderValue::from_str(&cookie).ok())
 }
 
 /// Where the page's forms may send the browser, and who may frame it.
 pub struct PagePolicy<'a> {
-    /// Origins allowed to embed the page (`frame-ancestors`); empty: nobody.
-    pub frame_ancestors: &'a [String],
+    /// Origins allowed to embed the page (`frame-ancestors`), separated by spaces; empty:
+    /// nobody.
+    pub frame_ancestors: &'a str,
     /// Origins a form submission may be redirected to (the merchant's success and cancel URLs).
-    pub redirect_origins: &'a [String],
+    pub redirect_origins: &'a [Cow<'a, str>],
 }
+
+/// The policy of a page that frames nowhere and redirects nowhere.
+const CLOSED_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                          connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Sets the headers every page carries. No inline script or style is allowed, and nothing is
 /// loaded from anywhere but caisse itself.
 pub fn page_headers(headers: &mut HeaderMap, policy: &PagePolicy<'_>) {
-    let mut csp = String::with_capacity(256);
-    csp.push_str(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-         connect-src 'self'; form-action 'self'",
-    );
-    for origin in policy.redirect_origins {
-        csp.push(' ');
-        csp.push_str(origin);
-    }
-    csp.push_str("; frame-ancestors");
-    if policy.frame_ancestors.is_empty() {
-        csp.push_str(" 'none'");
-    }
-    for origin in policy.frame_ancestors {
-        csp.push(' ');
-        csp.push_str(origin);
-    }
-    csp.push_str("; base-uri 'none'");
-    if let Ok(v) = HeaderValue::from_str(&csp) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
+    let framed = policy.frame_ancestors.split_whitespace().next().is_some();
+    let csp = if !framed && policy.redirect_origins.is_empty() {
+        HeaderValue::from_static(CLOSED_CSP)
+    } else {
+        let mut csp = String::with_capacity(256);
+        csp.push_str(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+             connect-src 'self'; form-action 'self'",
+        );
+        for (i, origin) in policy.redirect_origins.iter().enumerate() {
+            // The success and cancel URLs are often on one site: name it once.
+            if !policy.redirect_origins[..i].contains(origin) {
+                csp.push(' ');
+                csp.push_str(origin);
+            }
+        }
+        csp.push_str("; frame-ancestors");
+        if !framed {
+            csp.push_str(" 'none'");
+        }
+        for origin in policy.frame_ancestors.split_whitespace() {
+            csp.push(' ');
+            csp.push_str(origin);
+        }
+        csp.push_str("; base-uri 'none'");
+        match HeaderValue::from_str(&csp) {
+            Ok(v) => v,
+            // An origin that cannot be a header: the strictest policy rather than none.
+            Err(_) => HeaderValue::from_static(CLOSED_CSP),
+        }
+    };
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     let fixed = |value: &'static str| HeaderValue::from_static(value);
-    if policy.frame_ancestors.is_empty() {
+    if !framed {
         headers.insert(header::X_FRAME_OPTIONS, fixed("DENY"));
     }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, fixed("nosniff"));
@@ -97,60 +134,70 @@ pub fn page_headers(headers: &mut HeaderMap, policy: &PagePolicy<'_>) {
 }
 
 /// The origin of an absolute URL, for a CSP source list.
-pub fn origin_of(url: &str) -> Option<String> {
+pub fn origin_of(url: &str) -> Option<Cow<'_, str>> {
     if let Some(origin) = plain_origin(url) {
-        return Some(origin.to_string());
+        return Some(Cow::Borrowed(origin));
     }
     let u = url::Url::parse(url).ok()?;
     match u.origin() {
-        o @ url::Origin::Tuple(..) => Some(o.ascii_serialization()),
+        o @ url::Origin::Tuple(..) => Some(Cow::Owned(o.ascii_serialization())),
         url::Origin::Opaque(_) => None,
     }
 }
 
-/// The origin of an `http(s)` URL whose host is already in canonical form (lower-case ASCII
-/// letters, digits, dots and hyphens, no user name, an explicit port only when it is not the
-/// default one): the text before its path, as the URL parser would give it. Every page names
-/// its merchant's URLs in its CSP, and they are nearly always of this form, so the full parse
-/// is kept for the rest.
+/// The origin of an `http(s)` URL whose host is already in canonical form (labels of lower-case
+/// ASCII letters, digits and inner hyphens, the last starting with a letter; no user name; an
+/// explicit port only when it is not the default one): the text before its path, as the URL
+/// parser would give it. Every page names its merchant's URLs in its CSP, and they are nearly
+/// always of this form, so the full parse is kept for the rest. One pass over the bytes.
 fn plain_origin(url: &str) -> Option<&str> {
     let (default_port, rest) = if let Some(rest) = url.strip_prefix("https://") {
         ("443", rest)
     } else {
         ("80", url.strip_prefix("http://")?)
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
     let authority = &rest[..end];
     let (host, port) = match authority.split_once(':') {
         Some((host, port)) => (host, Some(port)),
         None => (authority, None),
     };
-    let canonical_host = !host.is_empty()
-        && !host.starts_with(['.', '-'])
-        && !host.ends_with(['.', '-'])
-        && !host.contains("..")
-        && !host.split('.').any(|label| label.starts_with("xn--") || label.is_empty())
-        // A host whose last label is a number (`1`, `0x7f`) is an IPv4 address, which the
-        // parser rewrites; a name's last label starts with a letter.
-        && host
-            .rsplit('.')
-            .next()
-            .is_some_and(|tld| tld.starts_with(|c: char| c.is_ascii_lowercase()))
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-    let canonical_port = match port {
-        None => true,
-        Some(p) => {
-            !p.is_empty()
-                && p != default_port
-                && !p.starts_with('0')
-                && p.len() <= 5
-                && p.bytes().all(|b| b.is_ascii_digit())
-                && p.parse::<u16>().is_ok()
+    let host = host.as_bytes();
+    let mut label_start = 0;
+    for (i, &b) in host.iter().enumerate() {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' => {}
+            // Not at either end of a label.
+            b'-' if i > label_start && host.get(i + 1).is_some_and(|&n| n != b'.') => {}
+            b'.' if i > label_start => label_start = i + 1,
+            _ => return None,
         }
-    };
-    (canonical_host && canonical_port).then(|| &url[..url.len() - rest.len() + end])
+        // An IDNA label (`xn--`) is rewritten by the parser.
+        if i == label_start + 3 && host[label_start..=i] == *b"xn--" {
+            return None;
+        }
+    }
+    // A host whose last label is a number (`1`, `0x7f`) is an IPv4 address, which the parser
+    // rewrites; a name's last label starts with a letter. This also refuses an empty host and
+    // a trailing dot.
+    if !host.get(label_start).is_some_and(u8::is_ascii_lowercase) {
+        return None;
+    }
+    if let Some(p) = port {
+        let canonical = !p.is_empty()
+            && p != default_port
+            && !p.starts_with('0')
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u16>().is_ok();
+        if !canonical {
+            return None;
+        }
+    }
+    Some(&url[..url.len() - rest.len() + end])
 }
 
 #[cfg(test)]
@@ -159,15 +206,30 @@ mod tests {
 
     #[test]
     fn a_token_is_valid_for_its_browser_and_session_only() {
-        let key = b"server key";
+        let key = CsrfKey::new(b"server key");
         let s = Uuid::new_v4();
-        let t = csrf_token(key, "browser-a", s);
-        assert!(csrf_valid(key, Some("browser-a"), s, &t));
-        assert!(!csrf_valid(key, Some("browser-b"), s, &t));
-        assert!(!csrf_valid(key, Some("browser-a"), Uuid::new_v4(), &t));
-        assert!(!csrf_valid(b"other key", Some("browser-a"), s, &t));
-        assert!(!csrf_valid(key, None, s, &t));
-        assert!(!csrf_valid(key, Some("browser-a"), s, "zz"));
+        let t = key.token("browser-a", s);
+        assert_eq!(t.len(), 64);
+        assert!(key.is_valid(Some("browser-a"), s, &t));
+        // The same token every time: the keyed state is copied, not consumed.
+        assert_eq!(key.token("browser-a", s), t);
+        assert!(!key.is_valid(Some("browser-b"), s, &t));
+        assert!(!key.is_valid(Some("browser-a"), Uuid::new_v4(), &t));
+        assert!(!CsrfKey::new(b"other key").is_valid(Some("browser-a"), s, &t));
+        assert!(!key.is_valid(None, s, &t));
+        assert!(!key.is_valid(Some("browser-a"), s, "zz"));
+    }
+
+    #[test]
+    fn a_token_is_the_hmac_of_the_browser_secret_and_the_session() {
+        let s = Uuid::new_v4();
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"server key").unwrap();
+        mac.update(b"browser-a.");
+        mac.update(s.as_bytes());
+        assert_eq!(
+            CsrfKey::new(b"server key").token("browser-a", s),
+            hex::encode(mac.finalize().into_bytes())
+        );
     }
 
     #[test]
@@ -199,6 +261,14 @@ mod tests {
             "https://shop.example:/a",
             "https:shop.example/a",
             "https://sub-1.shop-2.example/a/b",
+            "https://shop-.example/a",
+            "https://shop.-example/a",
+            "https://a.xn--p1ai/a",
+            "https://shop.example:8080",
+            "https://shop.example:",
+            "https://.example/a",
+            "https:///a",
+            "https://shop.exa_mple/a",
         ];
         for url in urls {
             let parsed = url::Url::parse(url).ok().and_then(|u| match u.origin() {
@@ -208,12 +278,19 @@ mod tests {
             if let Some(quick) = plain_origin(url) {
                 assert_eq!(Some(quick.to_string()), parsed, "{url}");
             }
-            assert_eq!(origin_of(url), parsed, "{url}");
+            assert_eq!(origin_of(url).map(Cow::into_owned), parsed, "{url}");
         }
-        assert_eq!(
-            plain_origin("https://shop.example/merci"),
-            Some("https://shop.example")
-        );
+        for (url, origin) in [
+            ("https://shop.example/merci", "https://shop.example"),
+            (
+                "https://sub-1.shop-2.example/a/b",
+                "https://sub-1.shop-2.example",
+            ),
+            ("http://localhost:3000/a", "http://localhost:3000"),
+            ("https://shop.example?x=1", "https://shop.example"),
+        ] {
+            assert_eq!(plain_origin(url), Some(origin), "{url}");
+        }
     }
 
     #[test]

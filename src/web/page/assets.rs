@@ -7,18 +7,21 @@ use actix_web::http::header::{CACHE_CONTROL, HeaderValue, X_CONTENT_TYPE_OPTIONS
 use actix_web::middleware::DefaultHeaders;
 use sha2::{Digest, Sha256};
 
+use crate::web::html::Plain;
+
 /// The URLs the templates link to.
 #[derive(Debug, Clone)]
 pub struct Assets {
-    pub css: String,
-    pub js: String,
-    pub icon: String,
+    pub css: Plain<String>,
+    pub js: Plain<String>,
+    pub icon: Plain<String>,
 }
 
-fn versioned(dir: &Path, name: &str) -> std::io::Result<String> {
+fn versioned(dir: &Path, name: &str) -> std::io::Result<Plain<String>> {
     let bytes = std::fs::read(dir.join(name))?;
     let hash = hex::encode(&Sha256::digest(&bytes)[..6]);
-    Ok(format!("/static/{name}?v={hash}"))
+    // A fixed file name and hex digits.
+    Ok(Plain::built(format!("/static/{name}?v={hash}")))
 }
 
 impl Assets {

@@ -3,6 +3,7 @@
 //! A form that succeeds answers 303 back to the page (so a reload never posts twice); one that
 //! fails renders the page again with the message and the customer's input, and nothing changes.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
@@ -10,6 +11,7 @@ use actix_web::web::{self, Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
 use serde::Deserialize;
+use uuid::Uuid;
 
 use super::assets::Assets;
 use super::{PageRequest, html, not_found, see_other, session_id};
@@ -19,57 +21,61 @@ use crate::domain::coupon::Rejection;
 use crate::domain::money;
 use crate::domain::provider::Provider;
 use crate::domain::session::{CheckoutSession, Environment, Status, redirect_url};
-use crate::store::Organization;
-use crate::web::i18n::{Messages, fill};
+use crate::web::html::Plain;
+use crate::web::i18n::{Messages, Text, fill};
 use crate::web::security::{self, PagePolicy};
 
-pub struct DiscountView {
-    pub code: String,
-    pub amount: String,
+pub struct DiscountView<'a> {
+    pub code: &'a str,
+    pub amount: Plain<String>,
     pub applied: String,
 }
 
-pub struct ProviderOption {
-    pub code: &'static str,
-    pub name: String,
+pub struct ProviderOption<'a> {
+    pub code: Plain<&'static str>,
+    pub name: &'a Text,
     pub checked: bool,
 }
 
-#[derive(Default)]
-pub struct DetailsView {
-    pub name: String,
-    pub email: String,
-    pub phone: String,
+pub struct DetailsView<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub phone: &'a str,
 }
 
-pub struct QrView {
+pub struct QrView<'a> {
     pub svg: std::sync::Arc<str>,
-    pub payload: String,
+    pub payload: &'a str,
 }
 
+/// Escaped: an embedded page's links have a `&`.
 pub struct LangLinks {
     pub fr: String,
     pub en: String,
 }
 
+/// The checkout page. What caisse builds itself (ids, URLs, tokens, amounts, messages) is
+/// [`Plain`] or catalog [`Text`] and printed as it is; what a merchant or a customer wrote
+/// (`&str` and `String` fields) is escaped.
 #[derive(Template)]
 #[template(path = "checkout.html")]
 pub struct CheckoutPage<'a> {
     t: &'a Messages,
     assets: &'a Assets,
-    session_id: String,
+    session_id: Plain<Uuid>,
     organization: &'a str,
     title: &'a str,
     description: Option<&'a str>,
     test_mode: bool,
     embedded: bool,
     pos: bool,
-    origins: String,
-    unit_price: String,
+    /// The organization's allowed origins, separated by spaces, for the embedded page's script.
+    origins: &'a str,
+    unit_price: Plain<String>,
     quantity: i64,
-    subtotal: String,
-    discount: Option<DiscountView>,
-    total: String,
+    subtotal: Plain<String>,
+    discount: Option<DiscountView<'a>>,
+    total: Plain<String>,
     notices: Vec<String>,
     errors: Vec<String>,
     payment_errors: Vec<String>,
@@ -79,19 +85,19 @@ pub struct CheckoutPage<'a> {
     quantity_input: String,
     allow_coupon: bool,
     coupon_input: String,
-    action_base: String,
-    qs: &'static str,
-    csrf: String,
+    action_base: Plain<String>,
+    qs: Plain<&'static str>,
+    csrf: Plain<String>,
     waiting: bool,
-    chosen_provider: String,
-    qr: Option<QrView>,
+    chosen_provider: Option<&'a Text>,
+    qr: Option<QrView<'a>>,
     spi_account: Option<String>,
     free: bool,
-    providers: Vec<ProviderOption>,
-    details: DetailsView,
-    pay_label: String,
-    cancel_url: Option<String>,
-    status_url: String,
+    providers: Vec<ProviderOption<'a>>,
+    details: DetailsView<'a>,
+    pay_label: Plain<String>,
+    cancel_url: Option<Plain<String>>,
+    status_url: Plain<String>,
     lang_links: LangLinks,
 }
 
@@ -112,9 +118,9 @@ struct ReceiptPage<'a> {
     assets: &'a Assets,
     organization: &'a str,
     embedded: bool,
-    origins: String,
-    session_id: String,
-    receipt_body: String,
+    origins: &'a str,
+    session_id: Plain<Uuid>,
+    receipt_body: Plain<String>,
 }
 
 /// What the customer typed, kept when a form is refused so nothing has to be typed again, and
@@ -154,14 +160,7 @@ fn mask_account(account: &str) -> String {
     format!("{head} •••• {tail}")
 }
 
-fn origins(org: &Organization) -> Vec<String> {
-    org.allowed_origins
-        .split_whitespace()
-        .map(str::to_string)
-        .collect()
-}
-
-fn redirect_origins(session: &CheckoutSession) -> Vec<String> {
+fn redirect_origins(session: &CheckoutSession) -> Vec<Cow<'_, str>> {
     [&session.fields.success_url, &session.fields.cancel_url]
         .into_iter()
         .flatten()
@@ -172,15 +171,15 @@ fn redirect_origins(session: &CheckoutSession) -> Vec<String> {
 /// The message for a refused coupon.
 pub fn rejection_message(t: &Messages, r: &Rejection) -> String {
     match r {
-        Rejection::NotFound => t.error_coupon_unknown.clone(),
-        Rejection::Inactive => t.error_coupon_inactive.clone(),
-        Rejection::NotYetValid => t.error_coupon_not_yet_valid.clone(),
-        Rejection::Expired => t.error_coupon_expired.clone(),
-        Rejection::UsedUp => t.error_coupon_used_up.clone(),
+        Rejection::NotFound => t.error_coupon_unknown.to_string(),
+        Rejection::Inactive => t.error_coupon_inactive.to_string(),
+        Rejection::NotYetValid => t.error_coupon_not_yet_valid.to_string(),
+        Rejection::Expired => t.error_coupon_expired.to_string(),
+        Rejection::UsedUp => t.error_coupon_used_up.to_string(),
         Rejection::QuantityTooHigh { max } => {
             fill(&t.error_coupon_quantity, &[("max", &max.to_string())])
         }
-        Rejection::WrongCurrency => t.error_coupon_currency.clone(),
+        Rejection::WrongCurrency => t.error_coupon_currency.to_string(),
     }
 }
 
@@ -191,19 +190,19 @@ fn problem_messages(t: &Messages, problem: &Problem, max_quantity: i64) -> Vec<S
             &[("max", &max_quantity.to_string())],
         )],
         Problem::CouponRejected(r) => vec![rejection_message(t, r)],
-        Problem::CouponRateLimited => vec![t.error_coupon_rate_limited.clone()],
+        Problem::CouponRateLimited => vec![t.error_coupon_rate_limited.to_string()],
         Problem::Details(details) => details
             .iter()
             .map(|d| match d {
-                Detail::Name => t.error_name.clone(),
-                Detail::Email => t.error_email.clone(),
-                Detail::Phone => t.error_phone.clone(),
-                Detail::PhoneRequired => t.error_phone_required.clone(),
-                Detail::Provider => t.error_provider.clone(),
+                Detail::Name => t.error_name.to_string(),
+                Detail::Email => t.error_email.to_string(),
+                Detail::Phone => t.error_phone.to_string(),
+                Detail::PhoneRequired => t.error_phone_required.to_string(),
+                Detail::Provider => t.error_provider.to_string(),
             })
             .collect(),
         Problem::NotOpen | Problem::NotAllowed | Problem::NotFound | Problem::Store(_) => {
-            vec![t.error_not_open.clone()]
+            vec![t.error_not_open.to_string()]
         }
     }
 }
@@ -224,10 +223,9 @@ pub async fn render(
         Ok(Some(org)) => org,
         _ => return not_found(req, assets),
     };
-    let frame = origins(&org);
     let redirects = redirect_origins(session);
     let policy = PagePolicy {
-        frame_ancestors: &frame,
+        frame_ancestors: &org.allowed_origins,
         redirect_origins: &redirects,
     };
     let locale = page.lang.locale();
@@ -260,18 +258,22 @@ pub async fn render(
                 assets,
                 organization: &org.name,
                 embedded: page.embedded,
-                origins: frame.join(" "),
-                session_id: session.id.to_string(),
-                receipt_body: fill(&t.receipt_body, &[("amount", &fmt(totals.total))]),
+                origins: &org.allowed_origins,
+                session_id: Plain::built(session.id),
+                receipt_body: Plain::built(fill(
+                    &t.receipt_body,
+                    &[("amount", &fmt(totals.total))],
+                )),
             };
             return html(StatusCode::OK, body.render(), &policy, cookies);
         }
         Status::Open => {}
     }
 
-    let (browser_secret, csrf_cookie) = security::browser_secret(req);
+    let (browser_secret, csrf_cookie) =
+        security::browser_secret(req, ctx.public_url.starts_with("https:"));
     cookies.extend(csrf_cookie);
-    let csrf = security::csrf_token(&ctx.csrf_key, &browser_secret, session.id);
+    let csrf = Plain::built(ctx.csrf_key.token(&browser_secret, session.id));
     let offered = checkout::offered_providers(session);
     let chosen = session
         .payment_provider
@@ -287,10 +289,7 @@ pub async fn render(
         (Some(payload), true) => {
             let label = fill(&t.qr_alt, &[("amount", &total)]);
             match ctx.qr.svg(payload, &label) {
-                Ok(svg) => Some(QrView {
-                    svg,
-                    payload: payload.clone(),
-                }),
+                Ok(svg) => Some(QrView { svg, payload }),
                 Err(e) => {
                     tracing::error!(error = %e, "rendering a QR code failed");
                     None
@@ -299,27 +298,28 @@ pub async fn render(
         }
         _ => None,
     };
-    let details = form.details.map_or_else(
-        || DetailsView {
-            name: session.fields.customer_name.clone().unwrap_or_default(),
-            email: session.fields.customer_email.clone().unwrap_or_default(),
-            phone: session.fields.customer_phone.clone().unwrap_or_default(),
+    let details = match &form.details {
+        Some(f) => DetailsView {
+            name: &f.customer_name,
+            email: &f.customer_email,
+            phone: &f.customer_phone,
         },
-        |f| DetailsView {
-            name: f.customer_name,
-            email: f.customer_email,
-            phone: f.customer_phone,
+        None => DetailsView {
+            name: session.fields.customer_name.as_deref().unwrap_or_default(),
+            email: session.fields.customer_email.as_deref().unwrap_or_default(),
+            phone: session.fields.customer_phone.as_deref().unwrap_or_default(),
         },
-    );
+    };
     let preferred = form_provider_choice(session, &offered);
     let providers = offered
         .iter()
-        .map(|p| ProviderOption {
-            code: p.code(),
-            name: t.provider(p.code()).to_string(),
-            checked: Some(*p) == preferred,
+        .map(|&p| ProviderOption {
+            code: Plain::built(p.code()),
+            name: t.provider(p),
+            checked: Some(p) == preferred,
         })
         .collect();
+    // The page's own URLs: a session id, fixed paths and a fixed query string.
     let base = format!("/checkout/{}", session.id);
     let lang_link = |lang: &str| {
         let embedded = if page.embedded { "&embedded=1" } else { "" };
@@ -328,23 +328,24 @@ pub async fn render(
     let body = CheckoutPage {
         t,
         assets,
-        session_id: session.id.to_string(),
+        session_id: Plain::built(session.id),
         organization: &org.name,
         title: &session.fields.title,
         description: session.fields.public_description.as_deref(),
         test_mode: session.environment == Environment::Test,
         embedded: page.embedded,
         pos,
-        origins: frame.join(" "),
-        unit_price: fmt(session.fields.amount),
+        origins: &org.allowed_origins,
+        unit_price: Plain::built(fmt(session.fields.amount)),
         quantity: session.fields.quantity,
-        subtotal: fmt(totals.subtotal),
-        discount: session.coupon_code.as_ref().map(|code| DiscountView {
-            code: code.clone(),
-            amount: fmt(totals.discount),
+        subtotal: Plain::built(fmt(totals.subtotal)),
+        discount: session.coupon_code.as_deref().map(|code| DiscountView {
+            code,
+            amount: Plain::built(fmt(totals.discount)),
             applied: fill(&t.coupon_applied, &[("code", code)]),
         }),
-        total: total.clone(),
+        pay_label: Plain::built(fill(&t.pay, &[("amount", &total)])),
+        total: Plain::built(total),
         notices: form.notices,
         errors: form.errors,
         payment_errors: form.payment_errors,
@@ -356,12 +357,10 @@ pub async fn render(
             .unwrap_or_else(|| session.fields.quantity.to_string()),
         allow_coupon: session.fields.allow_coupon_code,
         coupon_input: form.coupon.unwrap_or_default(),
-        qs: page.qs(),
+        qs: Plain::built(page.qs()),
         csrf,
         waiting,
-        chosen_provider: chosen
-            .map(|p| t.provider(p.code()).to_string())
-            .unwrap_or_default(),
+        chosen_provider: chosen.map(|p| t.provider(p)),
         qr,
         spi_account: session
             .fields
@@ -371,18 +370,17 @@ pub async fn render(
         free,
         providers,
         details,
-        pay_label: fill(&t.pay, &[("amount", &total)]),
         cancel_url: session
             .fields
             .cancel_url
             .as_ref()
-            .map(|_| format!("{base}/cancel{}", page.qs())),
-        status_url: format!("{base}/status"),
+            .map(|_| Plain::built(format!("{base}/cancel{}", page.qs()))),
+        status_url: Plain::built(format!("{base}/status")),
         lang_links: LangLinks {
             fr: lang_link("fr"),
             en: lang_link("en"),
         },
-        action_base: base,
+        action_base: Plain::built(base),
     };
     html(status, body.render(), &policy, cookies)
 }
@@ -515,10 +513,10 @@ pub(super) async fn accept(
     let secret = req
         .cookie(security::CSRF_COOKIE)
         .map(|c| c.value().to_string());
-    if !security::csrf_valid(&ctx.csrf_key, secret.as_deref(), session.id, csrf) {
+    if !ctx.csrf_key.is_valid(secret.as_deref(), session.id, csrf) {
         let t = PageRequest::from_request(req, Some(session.fields.currency)).t();
         let state = FormState {
-            errors: vec![t.error_form_expired.clone()],
+            errors: vec![t.error_form_expired.to_string()],
             ..FormState::default()
         };
         return Err(render(ctx, assets, req, &session, state, StatusCode::FORBIDDEN).await);
@@ -545,7 +543,9 @@ async fn respond(
             let fresh = load(ctx, &session.id.to_string())
                 .await
                 .unwrap_or_else(|| Arc::new(session.clone()));
-            state.notices.push(page.t().error_coupon_removed.clone());
+            state
+                .notices
+                .push(page.t().error_coupon_removed.to_string());
             render(ctx, assets, req, &fresh, state, StatusCode::OK).await
         }
         Err(Problem::Store(e)) => {

@@ -6,8 +6,8 @@ pub mod assets;
 mod checkout;
 mod payment;
 
-use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, SET_COOKIE};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use askama::Template;
 use uuid::Uuid;
@@ -22,8 +22,8 @@ pub const LANG_COOKIE: &str = "caisse_lang";
 /// What every page request carries besides the session: its language and layout.
 pub struct PageRequest {
     pub lang: Lang,
-    /// Set when `?lang=` chose the language, so the choice sticks.
-    pub lang_cookie: Option<Cookie<'static>>,
+    /// The `Set-Cookie` value when `?lang=` chose the language, so the choice sticks.
+    pub lang_cookie: Option<HeaderValue>,
     /// `?embedded=1`: the compact layout for an iframe.
     pub embedded: bool,
 }
@@ -44,15 +44,14 @@ impl PageRequest {
             .as_deref()
             .is_some_and(|v| v == "1" || v == "true");
         if let Some(lang) = query.lang.as_deref().and_then(Lang::parse) {
-            let cookie = Cookie::build(LANG_COOKIE, lang.code())
-                .path("/")
-                .max_age(CookieDuration::days(365))
-                .same_site(SameSite::Lax)
-                .http_only(true)
-                .finish();
+            // A year. The language code is one of two fixed words.
+            let cookie = format!(
+                "{LANG_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age=31536000",
+                lang.code()
+            );
             return PageRequest {
                 lang,
-                lang_cookie: Some(cookie),
+                lang_cookie: HeaderValue::from_str(&cookie).ok(),
                 embedded,
             };
         }
@@ -91,7 +90,7 @@ pub fn html(
     status: StatusCode,
     page: Result<String, askama::Error>,
     policy: &PagePolicy<'_>,
-    cookies: impl IntoIterator<Item = Cookie<'static>>,
+    cookies: impl IntoIterator<Item = HeaderValue>,
 ) -> HttpResponse {
     let body = match page {
         Ok(body) => body,
@@ -103,24 +102,22 @@ pub fn html(
     let mut res = HttpResponseBuilder::new(status)
         .content_type("text/html; charset=utf-8")
         .body(body);
-    page_headers(res.headers_mut(), policy);
+    let headers = res.headers_mut();
+    page_headers(headers, policy);
     for c in cookies {
-        let _ = res.add_cookie(&c);
+        headers.append(SET_COOKIE, c);
     }
     res
 }
 
 /// A 303 to `location`, as after every form.
-pub fn see_other(
-    location: &str,
-    cookies: impl IntoIterator<Item = Cookie<'static>>,
-) -> HttpResponse {
+pub fn see_other(location: &str, cookies: impl IntoIterator<Item = HeaderValue>) -> HttpResponse {
     let mut res = HttpResponse::SeeOther()
         .insert_header(("Location", location))
         .insert_header(("Cache-Control", "no-store"))
         .finish();
     for c in cookies {
-        let _ = res.add_cookie(&c);
+        res.headers_mut().append(SET_COOKIE, c);
     }
     res
 }
@@ -141,7 +138,7 @@ pub fn not_found(req: &HttpRequest, assets: &Assets) -> HttpResponse {
     }
     .render();
     let policy = PagePolicy {
-        frame_ancestors: &[],
+        frame_ancestors: "",
         redirect_origins: &[],
     };
     html(StatusCode::NOT_FOUND, body, &policy, page.lang_cookie)

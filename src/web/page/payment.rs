@@ -150,7 +150,7 @@ async fn sandbox(
     }
     if form.outcome != "success" {
         let state = FormState {
-            payment_errors: vec![page.t().payment_failed.clone()],
+            payment_errors: vec![page.t().payment_failed.to_string()],
             ..FormState::default()
         };
         return render(
@@ -166,7 +166,7 @@ async fn sandbox(
     match payments::sandbox_success(&ctx, &session).await {
         Ok(Completion::CouponUsedUp) => {
             let state = FormState {
-                payment_errors: vec![page.t().error_coupon_used_up.clone()],
+                payment_errors: vec![page.t().error_coupon_used_up.to_string()],
                 ..FormState::default()
             };
             render(&ctx, &assets, &req, &session, state, StatusCode::CONFLICT).await
