@@ -137,19 +137,29 @@ pub fn format(amount: i64, currency: Currency, locale: Locale) -> String {
         (Locale::En, Currency::Usd) => ("$", ""),
         (Locale::En, Currency::Eur) => ("€", ""),
     };
-    // Written into one string: the page formats five amounts on every view.
+    // Written into one string, digit by digit: the page formats five amounts on every view.
     let scale = 10_i64.pow(currency.exponent());
-    let units = (amount / scale).unsigned_abs().to_string();
-    let mut out = String::with_capacity(prefix.len() + units.len() * 2 + suffix.len() + 8);
+    let mut digits = [0u8; 20];
+    let mut n = (amount / scale).unsigned_abs();
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut out = String::with_capacity(prefix.len() + len * 2 + suffix.len() + 8);
     out.push_str(prefix);
     if amount < 0 {
         out.push('-');
     }
-    for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i).is_multiple_of(3) {
+    for i in (0..len).rev() {
+        out.push(char::from(digits[i]));
+        if i > 0 && i % 3 == 0 {
             out.push(group);
         }
-        out.push(c);
     }
     if currency.exponent() > 0 {
         let minor = (amount % scale).unsigned_abs();

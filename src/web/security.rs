@@ -51,7 +51,7 @@ impl CsrfKey {
 }
 
 /// Lower-case hex, written in one pass into a string of the right size.
-fn hex_string(bytes: &[u8]) -> String {
+pub fn hex_string(bytes: &[u8]) -> String {
     let mut out = vec![0; bytes.len() * 2];
     hex::encode_to_slice(bytes, &mut out).expect("the buffer is twice the input");
     String::from_utf8(out).expect("hex digits are ASCII")

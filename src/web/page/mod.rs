@@ -38,7 +38,10 @@ impl PageRequest {
     /// The language, by `?lang=`, then the cookie, then `Accept-Language`, then the currency
     /// (French for the CFA francs, English otherwise).
     pub fn from_request(req: &HttpRequest, currency: Option<Currency>) -> PageRequest {
-        let query: PageQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+        let query: PageQuery = match req.query_string() {
+            "" => PageQuery::default(),
+            qs => serde_urlencoded::from_str(qs).unwrap_or_default(),
+        };
         let embedded = query
             .embedded
             .as_deref()
@@ -83,6 +86,14 @@ impl PageRequest {
     pub fn qs(&self) -> &'static str {
         if self.embedded { "?embedded=1" } else { "" }
     }
+}
+
+/// Renders a page into a string sized for it: grown from askama's estimate, a checkout page
+/// was copied several times on its way to 4 KB.
+pub fn render_page(page: &impl Template) -> Result<String, askama::Error> {
+    let mut out = String::with_capacity(8 * 1024);
+    page.render_into(&mut out)?;
+    Ok(out)
 }
 
 /// A rendered page with the headers every page carries.
@@ -132,11 +143,10 @@ struct NotFoundPage<'a> {
 /// The localized 404, for unknown and malformed ids alike.
 pub fn not_found(req: &HttpRequest, assets: &Assets) -> HttpResponse {
     let page = PageRequest::from_request(req, None);
-    let body = NotFoundPage {
+    let body = render_page(&NotFoundPage {
         t: page.t(),
         assets,
-    }
-    .render();
+    });
     let policy = PagePolicy {
         frame_ancestors: "",
         redirect_origins: &[],
