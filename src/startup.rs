@@ -98,9 +98,13 @@ impl Application {
             .run();
 
         let (shutdown, stopping) = workers::shutdown_channel();
+        let store = ctx.store.clone();
+        let changes_stop = stopping.clone().until_stopped();
         let workers = vec![
             tokio::spawn(workers::sweeper::run(ctx.clone(), stopping.clone())),
             tokio::spawn(workers::delivery::run(ctx.clone(), stopping)),
+            // On PostgreSQL, what lets this node cache sessions other nodes change.
+            tokio::spawn(async move { store.follow_session_changes(changes_stop).await }),
         ];
         Ok(Application {
             port,

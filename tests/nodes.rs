@@ -1,5 +1,6 @@
 //! caisse as separate processes: webhook deliveries survive a server killed in the middle of
-//! them, and two nodes on one PostgreSQL database share the work without doing it twice.
+//! them, two nodes on one PostgreSQL database share the work without doing it twice, and what
+//! one node changes shows on the other's pages at once although each keeps sessions in memory.
 
 #[path = "support/process.rs"]
 mod process;
@@ -197,11 +198,13 @@ async fn every_event_arrives_after_the_server_is_killed_mid_delivery() {
     receiver.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_on_one_postgres_database_share_the_work_once() {
+/// A workspace on a new database of the PostgreSQL server named by `CAISSE_TEST_POSTGRES_URL`,
+/// with a connection to that server and the database's name; `None` (the test is skipped) when
+/// the variable is not set.
+async fn postgres_workspace() -> Option<(sqlx::PgPool, Workspace, String)> {
     let Ok(base) = std::env::var("CAISSE_TEST_POSTGRES_URL") else {
         eprintln!("skipped: CAISSE_TEST_POSTGRES_URL is not set");
-        return;
+        return None;
     };
     let name = format!("caisse_nodes_{}", Uuid::new_v4().simple());
     let admin = sqlx::PgPool::connect(&base)
@@ -214,6 +217,50 @@ async fn two_nodes_on_one_postgres_database_share_the_work_once() {
     let (prefix, _) = base.rsplit_once('/').unwrap();
     let mut ws = Workspace::new();
     ws.database_url = format!("{prefix}/{name}");
+    Some((admin, ws, name))
+}
+
+/// Waits (bounded) until `n` connections to the database listen for session changes, as each
+/// node's does once it follows them; false if they never do.
+async fn listeners(admin: &sqlx::PgPool, database: &str, n: i64) -> bool {
+    for _ in 0..100 {
+        let listening: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1 \
+             AND query LIKE '%caisse_checkout_sessions%' AND pid <> pg_backend_pid()",
+        )
+        .bind(database)
+        .fetch_one(admin)
+        .await
+        .unwrap();
+        if listening == n {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// Reads `path` from `server` until its body contains `wanted`, for at most five seconds; the
+/// last body read.
+async fn read_until(client: &Client, server: &Server, path: &str, wanted: &str) -> String {
+    let mut body = String::new();
+    for _ in 0..50 {
+        let res = client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        body = res.text().await.unwrap();
+        if body.contains(wanted) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_one_postgres_database_share_the_work_once() {
+    let Some((admin, ws, _)) = postgres_workspace().await else {
+        return;
+    };
 
     // Both nodes start at once on an empty database: the migrations run once.
     let client = client();
@@ -280,6 +327,108 @@ async fn two_nodes_on_one_postgres_database_share_the_work_once() {
         .collect();
     assert_eq!(expired, expiring);
     receiver.stop().await;
+    drop((a, b));
+    admin.close().await;
+}
+
+/// Each node keeps the sessions its customers view in memory; a change made through another
+/// node, or by anyone, still shows at once, and still does after the database dropped every
+/// connection (the nodes listen again, and read the database until they do).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_through_one_node_shows_on_the_other_nodes_page() {
+    let Some((admin, ws, name)) = postgres_workspace().await else {
+        return;
+    };
+    let client = client();
+    let mut a = ws.serve("a", free_port(), &[], &FAST);
+    let mut b = ws.serve("b", free_port(), &[], &FAST);
+    a.wait_healthy(&client).await;
+    b.wait_healthy(&client).await;
+    let key = organization_and_key(&ws);
+    let s = post(&client, &a, &key, "/v1/checkout_sessions", &session_body()).await;
+    let id = s["checkout_session_id"].as_str().unwrap().to_string();
+    let page = format!("/checkout/{id}");
+    let status = format!("/checkout/{id}/status");
+
+    // Viewed on a (and so kept in its memory), renamed through b.
+    for _ in 0..3 {
+        assert!(read_until(&client, &a, &page, "Pagne wax").await.contains("Pagne wax"));
+    }
+    let renamed = client
+        .patch(b.url(&format!("/v1/checkout_sessions/{id}")))
+        .header("X-API-KEY", &key)
+        .json(&json!({"title": "Bazin riche"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
+    assert!(
+        read_until(&client, &a, &page, "Bazin riche").await.contains("Bazin riche"),
+        "a shows the title b wrote\n{}",
+        a.output_for_diagnosis()
+    );
+
+    // The database drops every connection, the nodes' listeners with them; then b takes the
+    // payment.
+    assert!(listeners(&admin, &name, 2).await, "both nodes listen");
+    assert!(read_until(&client, &a, &status, "open").await.contains("\"open\""));
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&name)
+    .execute(&admin)
+    .await
+    .unwrap();
+    let report = json!({"provider": "WAVE", "provider_reference": "r-1", "amount_paid": 10000});
+    let mut paid = false;
+    for _ in 0..50 {
+        // b's first query may meet its own dropped connection.
+        let res = client
+            .post(b.url(&format!("/v1/checkout_sessions/{id}/complete")))
+            .header("X-API-KEY", &key)
+            .json(&report)
+            .send()
+            .await
+            .unwrap();
+        if res.status() == 200 {
+            paid = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(paid, "b takes the payment\n{}", b.output_for_diagnosis());
+    let seen = read_until(&client, &a, &status, "completed").await;
+    assert!(
+        seen.contains("\"completed\""),
+        "a sees the payment b took: {seen}\n{}",
+        a.output_for_diagnosis()
+    );
+    // Both listen again, and a shows b's changes as before.
+    assert!(
+        listeners(&admin, &name, 2).await,
+        "the nodes listen again\n{}",
+        a.output_for_diagnosis()
+    );
+    let s = post(&client, &a, &key, "/v1/checkout_sessions", &session_body()).await;
+    let id = s["checkout_session_id"].as_str().unwrap().to_string();
+    let page = format!("/checkout/{id}");
+    for _ in 0..3 {
+        read_until(&client, &a, &page, "Pagne wax").await;
+    }
+    let renamed = client
+        .patch(b.url(&format!("/v1/checkout_sessions/{id}")))
+        .header("X-API-KEY", &key)
+        .json(&json!({"title": "Kente"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
+    assert!(
+        read_until(&client, &a, &page, "Kente").await.contains("Kente"),
+        "a shows b's changes after listening again\n{}",
+        a.output_for_diagnosis()
+    );
     drop((a, b));
     admin.close().await;
 }

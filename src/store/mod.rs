@@ -6,6 +6,7 @@
 //! formatted into SQL.
 
 mod cache;
+mod changes;
 mod coupons;
 mod group_commit;
 mod organizations;
@@ -17,6 +18,7 @@ mod webhooks;
 use std::borrow::Cow;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::SqlSafeStr;
@@ -86,10 +88,14 @@ pub struct Store {
 /// Rows kept in memory because every request reads them: without it, the page and the API
 /// would spend most of their time waiting on the database for rows that rarely change.
 struct ReadCache {
-    /// Sessions, on SQLite only: there every write goes through this process (SQLite is for one
-    /// node), so each change invalidates its session and the cache never shows an old state.
-    /// On PostgreSQL other nodes write too, and the database is asked every time.
-    sessions: Option<Cache<Uuid, crate::domain::session::CheckoutSession>>,
+    /// Sessions. Every write this process makes invalidates its session at once. On SQLite no
+    /// one else writes (SQLite is for one node). On PostgreSQL other nodes do, and each change
+    /// is announced by the database (see [`changes`]); the cache is used only while this
+    /// process is listening to those announcements, and emptied whenever it starts listening
+    /// again, since what it missed meanwhile is unknown.
+    sessions: Cache<Uuid, crate::domain::session::CheckoutSession>,
+    /// Whether `sessions` may be used: always on SQLite, while listening on PostgreSQL.
+    sessions_followed: AtomicBool,
     /// Organizations change only by an operator's hand: a change shows within the TTL.
     organizations: Cache<Uuid, Organization>,
     /// Live API keys by hash. Revoking a key (setting `revoked_at`, on any node) takes effect
@@ -102,17 +108,24 @@ const READERS: u32 = 4;
 
 /// Enough for every session customers have open at once on a busy node (a session is about
 /// 1 KiB in memory). Every write caisse makes invalidates its session, so the TTL only bounds
-/// how long a change made behind caisse's back (an operator's `sqlite3`) could go unseen; a
-/// short one would send every open page back to the database each time it lapsed.
+/// how long a change nobody announced (an operator's `sqlite3`) could go unseen; a short one
+/// would send every open page back to the database each time it lapsed.
 const SESSION_CACHE: (usize, Duration) = (10_000, Duration::from_secs(300));
 const ORGANIZATION_CACHE: (usize, Duration) = (1_000, Duration::from_secs(10));
 const API_KEY_CACHE: (usize, Duration) = (1_000, Duration::from_secs(5));
 
 impl ReadCache {
+    /// The session cache, when it may be used.
+    fn sessions(&self) -> Option<&Cache<Uuid, crate::domain::session::CheckoutSession>> {
+        self.sessions_followed
+            .load(Ordering::Acquire)
+            .then_some(&self.sessions)
+    }
+
     fn new(dialect: Dialect) -> ReadCache {
         ReadCache {
-            sessions: (dialect == Dialect::Sqlite)
-                .then(|| Cache::new(SESSION_CACHE.0, SESSION_CACHE.1)),
+            sessions: Cache::new(SESSION_CACHE.0, SESSION_CACHE.1),
+            sessions_followed: AtomicBool::new(dialect == Dialect::Sqlite),
             organizations: Cache::new(ORGANIZATION_CACHE.0, ORGANIZATION_CACHE.1),
             api_keys: Cache::new(API_KEY_CACHE.0, API_KEY_CACHE.1),
         }
@@ -214,6 +227,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         4,
         "webhooks",
         include_str!("../../migrations/postgres/0004_webhooks.sql"),
+    ),
+    (
+        5,
+        "session changes",
+        include_str!("../../migrations/postgres/0005_session_changes.sql"),
     ),
 ];
 

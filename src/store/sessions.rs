@@ -174,10 +174,11 @@ impl Store {
     /// A session by id, whatever its organization: the page is public by its unguessable id,
     /// and the API checks the organization itself.
     ///
-    /// On SQLite it comes from the read cache when it is there: every write to a session below
-    /// invalidates it, so the cache holds what the database holds.
+    /// It comes from the read cache when it is there: every write to a session below
+    /// invalidates it, and on PostgreSQL so does every other node's (see `changes`), so the
+    /// cache holds what the database holds.
     pub async fn session(&self, id: Uuid) -> StoreResult<Option<Arc<CheckoutSession>>> {
-        let cache = self.cache.sessions.as_ref();
+        let cache = self.cache.sessions();
         if let Some(hit) = cache.and_then(|c| c.get(&id)) {
             return Ok(Some(hit));
         }
@@ -200,9 +201,7 @@ impl Store {
 
     /// After a write to session `id` (whatever its outcome): the cache must read it again.
     fn forget_session(&self, id: Uuid) {
-        if let Some(cache) = &self.cache.sessions {
-            cache.invalidate(&id);
-        }
+        self.cache.sessions.invalidate(&id);
     }
 
     /// A page of sessions and the total that match the query.
@@ -379,15 +378,15 @@ impl Store {
         // awaits this one on its rare path; inline, every view would carry and copy it.
         let expired =
             Box::pin(self.expire_in_db(now, session, organization, limit, public_url)).await;
-        match (&expired, &self.cache.sessions) {
-            (_, None) => {}
-            (Ok(ids), Some(cache)) => {
+        let cache = &self.cache.sessions;
+        match &expired {
+            Ok(ids) => {
                 for id in ids.iter().chain(&session) {
                     cache.invalidate(id);
                 }
             }
             // Which rows changed is unknown: forget them all.
-            (Err(_), Some(cache)) => cache.clear(),
+            Err(_) => cache.clear(),
         }
         expired
     }

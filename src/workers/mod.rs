@@ -28,6 +28,15 @@ impl Stopping {
         *self.0.borrow()
     }
 
+    /// Completes when the workers are told to stop, or their `Shutdown` is dropped.
+    pub async fn until_stopped(mut self) {
+        while !*self.0.borrow() {
+            if self.0.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
     /// Waits up to `d`; true when the worker should stop.
     pub async fn sleep(&mut self, d: std::time::Duration) -> bool {
         if *self.0.borrow() {
