@@ -352,7 +352,11 @@ async fn a_change_through_one_node_shows_on_the_other_nodes_page() {
 
     // Viewed on a (and so kept in its memory), renamed through b.
     for _ in 0..3 {
-        assert!(read_until(&client, &a, &page, "Pagne wax").await.contains("Pagne wax"));
+        assert!(
+            read_until(&client, &a, &page, "Pagne wax")
+                .await
+                .contains("Pagne wax")
+        );
     }
     let renamed = client
         .patch(b.url(&format!("/v1/checkout_sessions/{id}")))
@@ -363,7 +367,9 @@ async fn a_change_through_one_node_shows_on_the_other_nodes_page() {
         .unwrap();
     assert_eq!(renamed.status(), 200);
     assert!(
-        read_until(&client, &a, &page, "Bazin riche").await.contains("Bazin riche"),
+        read_until(&client, &a, &page, "Bazin riche")
+            .await
+            .contains("Bazin riche"),
         "a shows the title b wrote\n{}",
         a.output_for_diagnosis()
     );
@@ -371,7 +377,11 @@ async fn a_change_through_one_node_shows_on_the_other_nodes_page() {
     // The database drops every connection, the nodes' listeners with them; then b takes the
     // payment.
     assert!(listeners(&admin, &name, 2).await, "both nodes listen");
-    assert!(read_until(&client, &a, &status, "open").await.contains("\"open\""));
+    assert!(
+        read_until(&client, &a, &status, "open")
+            .await
+            .contains("\"open\"")
+    );
     sqlx::query(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
          WHERE datname = $1 AND pid <> pg_backend_pid()",
@@ -425,7 +435,9 @@ async fn a_change_through_one_node_shows_on_the_other_nodes_page() {
         .unwrap();
     assert_eq!(renamed.status(), 200);
     assert!(
-        read_until(&client, &a, &page, "Kente").await.contains("Kente"),
+        read_until(&client, &a, &page, "Kente")
+            .await
+            .contains("Kente"),
         "a shows b's changes after listening again\n{}",
         a.output_for_diagnosis()
     );

@@ -2,7 +2,7 @@
 //! script), its QR code as an image, and — in the test environment — the sandbox buttons.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, ETag, EntityTag};
+use actix_web::http::header;
 use actix_web::web::{self, Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use serde::Deserialize;
@@ -14,6 +14,7 @@ use super::{PageRequest, see_other, session_id};
 use crate::core::{Context, payments, sessions};
 use crate::domain::session::{Environment, Status, redirect_url};
 use crate::store::Completion;
+use crate::web::security;
 
 /// `{"status", "redirect_url"}`: where the page should go once the session is no longer open —
 /// the merchant's success URL, or the page itself (which shows the receipt or the expiry).
@@ -53,30 +54,33 @@ async fn qr_image(ctx: &Context, req: &HttpRequest, raw: &str, png: bool) -> Htt
         None => None,
     };
     let Some(payload) = session
+        .as_deref()
         .filter(|s| s.status == Status::Open)
-        .and_then(|s| s.qr_payload.clone())
+        .and_then(|s| s.qr_payload.as_deref())
     else {
         return HttpResponse::NotFound()
             .insert_header(("Cache-Control", "no-store"))
             .finish();
     };
-    let etag = EntityTag::new_strong(hex::encode(&sha2::Sha256::digest(payload.as_bytes())[..12]));
+    // A strong ETag: the quoted hex of the payload's hash.
+    let hash = security::hex_string(&sha2::Sha256::digest(payload.as_bytes())[..12]);
+    let etag = ["\"", &hash, "\""].concat();
     let fresh = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag.to_string()));
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
     let mut res = if fresh {
         HttpResponse::NotModified().finish()
     } else if png {
-        match ctx.qr.png(&payload) {
+        match ctx.qr.png(payload) {
             Ok(bytes) => HttpResponse::Ok()
                 .content_type("image/png")
                 .body(Bytes::from_owner(bytes)),
             Err(e) => return render_failed(e),
         }
     } else {
-        match ctx.qr.svg(&payload, "QR") {
+        match ctx.qr.svg(payload, "QR") {
             Ok(svg) => HttpResponse::Ok()
                 .content_type("image/svg+xml")
                 .body(Bytes::from_owner(svg.as_bytes().to_vec())),
@@ -86,10 +90,7 @@ async fn qr_image(ctx: &Context, req: &HttpRequest, raw: &str, png: bool) -> Htt
     let headers = res.headers_mut();
     headers.insert(
         header::ETAG,
-        ETag(etag)
-            .to_string()
-            .parse()
-            .expect("an ETag is a header value"),
+        header::HeaderValue::from_str(&etag).expect("quoted hex is a header value"),
     );
     // The code changes with the session, so caches must ask again each time (cheaply, by ETag).
     headers.insert(
