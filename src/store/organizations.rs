@@ -47,10 +47,11 @@ impl Store {
     }
 
     /// An organization, from the read cache when it was read within its TTL.
-    pub async fn organization(&self, id: Uuid) -> StoreResult<Option<Organization>> {
+    /// Shared, not copied: every page view reads its organization.
+    pub async fn organization(&self, id: Uuid) -> StoreResult<Option<Arc<Organization>>> {
         let cache = &self.cache.organizations;
         if let Some(org) = cache.get(&id) {
-            return Ok(Some((*org).clone()));
+            return Ok(Some(org));
         }
         let ticket = cache.ticket();
         let org: Option<Organization> = on_pool!(self, read, |pool, d| {
@@ -59,8 +60,9 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
+        let org = org.map(Arc::new);
         if let Some(org) = &org {
-            cache.insert(id, Arc::new(org.clone()), ticket);
+            cache.insert(id, Arc::clone(org), ticket);
         }
         Ok(org)
     }

@@ -40,7 +40,6 @@ pub async fn request_context(
     // The path, never the query string: it is where a careless link could carry personal data.
     let span =
         tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
-    let metrics = req.app_data::<Data<Metrics>>().cloned();
     let api = req.path().starts_with("/v1");
 
     let res = REQUEST_ID
@@ -62,7 +61,9 @@ pub async fn request_context(
         res.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
     let elapsed = started.elapsed();
-    if let Some(m) = metrics {
+    // Borrowed from the request the response carries, not cloned beforehand: a clone is a
+    // reference count written by every worker on every request.
+    if let Some(m) = res.request().app_data::<Data<Metrics>>() {
         m.observe(method.as_str(), status.as_u16(), elapsed);
     }
     span.in_scope(|| {

@@ -408,18 +408,24 @@ async fn load(ctx: &Context, raw: &str) -> Option<Arc<CheckoutSession>> {
     }
 }
 
+/// The page. Its context, assets and id are borrowed from the request rather than extracted:
+/// extractors clone an `Arc` each (reference counts that both workers' cores write on every
+/// view) and copy the id, and this is the route customers load most.
 #[get("/checkout/{id}")]
-async fn show(
-    ctx: Data<Context>,
-    assets: Data<Assets>,
-    req: HttpRequest,
-    id: Path<String>,
-) -> HttpResponse {
-    match load(&ctx, &id).await {
+async fn show(req: HttpRequest) -> HttpResponse {
+    let (Some(ctx), Some(assets)) = (
+        req.app_data::<Data<Context>>(),
+        req.app_data::<Data<Assets>>(),
+    ) else {
+        tracing::error!("the app is built without its context");
+        return HttpResponse::InternalServerError().finish();
+    };
+    let id = req.match_info().get("id").unwrap_or_default();
+    match load(ctx, id).await {
         Some(session) => {
             render(
-                &ctx,
-                &assets,
+                ctx,
+                assets,
                 &req,
                 &session,
                 FormState::default(),
@@ -427,7 +433,7 @@ async fn show(
             )
             .await
         }
-        None => not_found(&req, &assets),
+        None => not_found(&req, assets),
     }
 }
 
