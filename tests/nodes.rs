@@ -256,6 +256,34 @@ async fn read_until(client: &Client, server: &Server, path: &str, wanted: &str) 
     body
 }
 
+/// Views session `id` on `viewer` (so it keeps it in memory), renames it through `writer`, and
+/// tells whether `viewer`'s page then shows the new title (within five seconds).
+async fn viewed_then_renamed(
+    client: &Client,
+    viewer: &Server,
+    writer: &Server,
+    key: &str,
+    id: &str,
+    title: &str,
+) -> bool {
+    let page = format!("/checkout/{id}");
+    for _ in 0..3 {
+        let body = read_until(client, viewer, &page, "Pagne wax").await;
+        assert!(body.contains("Pagne wax"), "{body}");
+    }
+    let renamed = client
+        .patch(writer.url(&format!("/v1/checkout_sessions/{id}")))
+        .header("X-API-KEY", key)
+        .json(&json!({"title": title}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
+    read_until(client, viewer, &page, title)
+        .await
+        .contains(title)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_on_one_postgres_database_share_the_work_once() {
     let Some((admin, ws, _)) = postgres_workspace().await else {
@@ -347,29 +375,10 @@ async fn a_change_through_one_node_shows_on_the_other_nodes_page() {
     let key = organization_and_key(&ws);
     let s = post(&client, &a, &key, "/v1/checkout_sessions", &session_body()).await;
     let id = s["checkout_session_id"].as_str().unwrap().to_string();
-    let page = format!("/checkout/{id}");
     let status = format!("/checkout/{id}/status");
 
-    // Viewed on a (and so kept in its memory), renamed through b.
-    for _ in 0..3 {
-        assert!(
-            read_until(&client, &a, &page, "Pagne wax")
-                .await
-                .contains("Pagne wax")
-        );
-    }
-    let renamed = client
-        .patch(b.url(&format!("/v1/checkout_sessions/{id}")))
-        .header("X-API-KEY", &key)
-        .json(&json!({"title": "Bazin riche"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(renamed.status(), 200);
     assert!(
-        read_until(&client, &a, &page, "Bazin riche")
-            .await
-            .contains("Bazin riche"),
+        viewed_then_renamed(&client, &a, &b, &key, &id, "Bazin riche").await,
         "a shows the title b wrote\n{}",
         a.output_for_diagnosis()
     );
@@ -422,22 +431,8 @@ async fn a_change_through_one_node_shows_on_the_other_nodes_page() {
     );
     let s = post(&client, &a, &key, "/v1/checkout_sessions", &session_body()).await;
     let id = s["checkout_session_id"].as_str().unwrap().to_string();
-    let page = format!("/checkout/{id}");
-    for _ in 0..3 {
-        read_until(&client, &a, &page, "Pagne wax").await;
-    }
-    let renamed = client
-        .patch(b.url(&format!("/v1/checkout_sessions/{id}")))
-        .header("X-API-KEY", &key)
-        .json(&json!({"title": "Kente"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(renamed.status(), 200);
     assert!(
-        read_until(&client, &a, &page, "Kente")
-            .await
-            .contains("Kente"),
+        viewed_then_renamed(&client, &a, &b, &key, &id, "Kente").await,
         "a shows b's changes after listening again\n{}",
         a.output_for_diagnosis()
     );

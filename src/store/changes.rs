@@ -24,7 +24,7 @@ use uuid::Uuid;
 use super::{Backend, Store};
 
 /// The channel the trigger notifies, with the session's id as the payload.
-pub const CHANNEL: &str = "caisse_checkout_sessions";
+const CHANNEL: &str = "caisse_checkout_sessions";
 /// Silence after which the listener checks that its connection still answers.
 const HEARTBEAT: Duration = Duration::from_secs(10);
 /// How long that check may take.
@@ -55,17 +55,10 @@ impl Store {
             let ended = match listening {
                 Ok(listener) => {
                     wait = RETRY.0;
-                    // Whatever changed before this connection listened was announced to nobody.
-                    self.cache.sessions.clear();
-                    self.cache
-                        .sessions_followed
-                        .store(true, std::sync::atomic::Ordering::Release);
+                    self.cache.follow_sessions(true);
                     tracing::debug!("following session changes");
                     let ended = self.follow(listener, &mut stop).await;
-                    self.cache
-                        .sessions_followed
-                        .store(false, std::sync::atomic::Ordering::Release);
-                    self.cache.sessions.clear();
+                    self.cache.follow_sessions(false);
                     ended
                 }
                 Err(e) => Ended::Lost(e.to_string()),

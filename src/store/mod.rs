@@ -122,6 +122,13 @@ impl ReadCache {
             .then_some(&self.sessions)
     }
 
+    /// Starts or stops using the session cache on PostgreSQL, emptying it either way: whatever
+    /// changed while nobody listened was announced to no one.
+    fn follow_sessions(&self, following: bool) {
+        self.sessions.clear();
+        self.sessions_followed.store(following, Ordering::Release);
+    }
+
     fn new(dialect: Dialect) -> ReadCache {
         ReadCache {
             sessions: Cache::new(SESSION_CACHE.0, SESSION_CACHE.1),

@@ -31,10 +31,6 @@ impl<T: fmt::Display> Plain<T> {
         debug_assert!(is_plain(&value.to_string()), "not plain text: {value}");
         Plain(value)
     }
-
-    pub fn get(&self) -> &T {
-        &self.0
-    }
 }
 
 impl<T: fmt::Display> fmt::Display for Plain<T> {

@@ -221,6 +221,29 @@ mod tests {
     }
 
     #[test]
+    fn a_new_browser_gets_a_secret_cookie_secure_only_over_https() {
+        let req = actix_web::test::TestRequest::default().to_http_request();
+        let (secret, cookie) = browser_secret(&req, false);
+        assert_eq!(secret.len(), 64);
+        assert_eq!(
+            cookie.unwrap().to_str().unwrap(),
+            format!("caisse_csrf={secret}; HttpOnly; SameSite=Lax; Path=/checkout")
+        );
+        let (secret, cookie) = browser_secret(&req, true);
+        assert_eq!(
+            cookie.unwrap().to_str().unwrap(),
+            format!("caisse_csrf={secret}; HttpOnly; SameSite=Lax; Path=/checkout; Secure")
+        );
+        // A browser that has one keeps it, and is sent no cookie.
+        let req = actix_web::test::TestRequest::default()
+            .cookie(actix_web::cookie::Cookie::new(CSRF_COOKIE, secret.clone()))
+            .to_http_request();
+        let (kept, cookie) = browser_secret(&req, true);
+        assert_eq!(kept, secret);
+        assert!(cookie.is_none());
+    }
+
+    #[test]
     fn a_token_is_the_hmac_of_the_browser_secret_and_the_session() {
         let s = Uuid::new_v4();
         let mut mac = Hmac::<Sha256>::new_from_slice(b"server key").unwrap();
