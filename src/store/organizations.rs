@@ -53,7 +53,7 @@ impl Store {
         if let Some(org) = cache.get(&id) {
             return Ok(Some(org));
         }
-        let ticket = cache.ticket();
+        let ticket = cache.ticket(&id);
         let org: Option<Organization> = on_pool!(self, read, |pool, d| {
             sqlx::query_as("SELECT * FROM organizations WHERE id = $1")
                 .bind(id)
@@ -102,7 +102,7 @@ impl Store {
         if let Some(key) = cache.get(&key_hash) {
             return Ok(Some((*key).clone()));
         }
-        let ticket = cache.ticket();
+        let ticket = cache.ticket(&key_hash);
         let key: Option<ApiKey> = on_pool!(self, read, |pool, d| {
             sqlx::query_as("SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
                 .bind(&key_hash)

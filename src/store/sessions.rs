@@ -182,7 +182,7 @@ impl Store {
         if let Some(hit) = cache.and_then(|c| c.get(&id)) {
             return Ok(Some(hit));
         }
-        let ticket = cache.map(|c| c.ticket());
+        let ticket = cache.map(|c| c.ticket(&id));
         let row: Option<SessionRow> = on_pool!(self, read, |pool, d| {
             sqlx::query_as(SELECT_SESSION)
                 .bind(id)

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::HeaderName;
 use actix_web::middleware::Next;
 use actix_web::web::Data;
 use tracing::Instrument;
@@ -57,7 +57,7 @@ pub async fn request_context(
         } else {
             res
         };
-    if let Ok(v) = HeaderValue::from_str(&id) {
+    if let Some(v) = super::security::owned_header(id) {
         res.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
     let elapsed = started.elapsed();

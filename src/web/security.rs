@@ -65,11 +65,24 @@ pub fn browser_secret(req: &HttpRequest, https: bool) -> (String, Option<HeaderV
         return (c.value().to_string(), None);
     }
     let value = hex_string(&rand::random::<[u8; 32]>());
-    // Written out rather than built with `Cookie`: its formatter costs more than the rest of
-    // the header, on every first view. The value is hex and the attributes fixed.
+    // Written out rather than built with `Cookie` or `format!`: their formatters cost more
+    // than the rest of the header, on every first view. The value is hex and the attributes
+    // fixed.
     let secure = if https { "; Secure" } else { "" };
-    let cookie = format!("{CSRF_COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/checkout{secure}");
-    (value, HeaderValue::from_str(&cookie).ok())
+    let cookie = [
+        CSRF_COOKIE,
+        "=",
+        &value,
+        "; HttpOnly; SameSite=Lax; Path=/checkout",
+        secure,
+    ]
+    .concat();
+    (value, owned_header(cookie))
+}
+
+/// A header value made from a string the caller built, without copying it.
+pub fn owned_header(value: String) -> Option<HeaderValue> {
+    HeaderValue::from_maybe_shared(actix_web::web::Bytes::from(value)).ok()
 }
 
 /// Where the page's forms may send the browser, and who may frame it.
@@ -113,11 +126,8 @@ pub fn page_headers(headers: &mut HeaderMap, policy: &PagePolicy<'_>) {
             csp.push_str(origin);
         }
         csp.push_str("; base-uri 'none'");
-        match HeaderValue::from_str(&csp) {
-            Ok(v) => v,
-            // An origin that cannot be a header: the strictest policy rather than none.
-            Err(_) => HeaderValue::from_static(CLOSED_CSP),
-        }
+        // An origin that cannot be a header: the strictest policy rather than none.
+        owned_header(csp).unwrap_or(HeaderValue::from_static(CLOSED_CSP))
     };
     headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     let fixed = |value: &'static str| HeaderValue::from_static(value);

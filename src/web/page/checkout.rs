@@ -48,10 +48,10 @@ pub struct QrView<'a> {
     pub payload: &'a str,
 }
 
-/// Escaped: an embedded page's links have a `&`.
+/// The page in each language; already escaped (an embedded page's links have a `&amp;`).
 pub struct LangLinks {
-    pub fr: String,
-    pub en: String,
+    pub fr: Plain<String>,
+    pub en: Plain<String>,
 }
 
 /// The checkout page. What caisse builds itself (ids, URLs, tokens, amounts, messages) is
@@ -63,8 +63,9 @@ pub struct CheckoutPage<'a> {
     t: &'a Messages,
     assets: &'a Assets,
     session_id: Plain<Uuid>,
-    organization: &'a str,
-    title: &'a str,
+    /// The shop's name and the session's title, escaped once: each is printed twice.
+    organization: Plain<String>,
+    title: Plain<String>,
     description: Option<&'a str>,
     test_mode: bool,
     embedded: bool,
@@ -160,12 +161,34 @@ fn mask_account(account: &str) -> String {
     format!("{head} •••• {tail}")
 }
 
-fn redirect_origins(session: &CheckoutSession) -> Vec<Cow<'_, str>> {
-    [&session.fields.success_url, &session.fields.cancel_url]
-        .into_iter()
-        .flatten()
-        .filter_map(|u| security::origin_of(u))
-        .collect()
+/// The origins of the success and cancel URLs, in a fixed array rather than a `Vec`: there
+/// are at most two, and every view asks.
+struct RedirectOrigins<'a> {
+    origins: [Cow<'a, str>; 2],
+    len: usize,
+}
+
+impl<'a> RedirectOrigins<'a> {
+    fn of(session: &'a CheckoutSession) -> RedirectOrigins<'a> {
+        let mut found = RedirectOrigins {
+            origins: [Cow::Borrowed(""), Cow::Borrowed("")],
+            len: 0,
+        };
+        let urls = [&session.fields.success_url, &session.fields.cancel_url];
+        for origin in urls
+            .into_iter()
+            .flatten()
+            .filter_map(|u| security::origin_of(u))
+        {
+            found.origins[found.len] = origin;
+            found.len += 1;
+        }
+        found
+    }
+
+    fn as_slice(&self) -> &[Cow<'a, str>] {
+        &self.origins[..self.len]
+    }
 }
 
 /// The message for a refused coupon.
@@ -223,10 +246,10 @@ pub async fn render(
         Ok(Some(org)) => org,
         _ => return not_found(req, assets),
     };
-    let redirects = redirect_origins(session);
+    let redirects = RedirectOrigins::of(session);
     let policy = PagePolicy {
         frame_ancestors: &org.allowed_origins,
-        redirect_origins: &redirects,
+        redirect_origins: redirects.as_slice(),
     };
     let locale = page.lang.locale();
     let currency = session.fields.currency;
@@ -323,14 +346,19 @@ pub async fn render(
     // `format!` costs more than the rest of building them.
     let mut id = Uuid::encode_buffer();
     let base = ["/checkout/", session.id.hyphenated().encode_lower(&mut id)].concat();
-    let embedded = if page.embedded { "&embedded=1" } else { "" };
-    let lang_link = |lang: &str| [&base, "?lang=", lang, embedded].concat();
+    let lang_link = |lang: &str| {
+        if page.embedded {
+            Plain::escaped(&[&base, "?lang=", lang, "&embedded=1"].concat())
+        } else {
+            Plain::built([&base, "?lang=", lang].concat())
+        }
+    };
     let body = CheckoutPage {
         t,
         assets,
         session_id: Plain::built(session.id),
-        organization: &org.name,
-        title: &session.fields.title,
+        organization: Plain::escaped(&org.name),
+        title: Plain::escaped(&session.fields.title),
         description: session.fields.public_description.as_deref(),
         test_mode: session.environment == Environment::Test,
         embedded: page.embedded,
