@@ -198,11 +198,12 @@ pub async fn remove_coupon(ctx: &Context, id: Uuid) -> Result<CheckoutSession> {
 /// configured, so only the test environment's sandbox can take them.
 pub fn offered_providers(session: &CheckoutSession) -> Vec<Provider> {
     let allowed = match &session.fields.allowed_providers {
-        Some(list) => list.providers().to_vec(),
-        None => Provider::ALL.to_vec(),
+        Some(list) => list.providers(),
+        None => &Provider::ALL[..],
     };
     allowed
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|p| match p.start() {
             Start::ScanQrCode => session.qr_payload.is_some(),
             Start::OutsideService => session.environment == Environment::Test,

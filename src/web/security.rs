@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use actix_web::HttpRequest;
+use actix_web::cookie::Cookie;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -61,7 +62,7 @@ pub fn hex_string(bytes: &[u8]) -> String {
 /// cookie is `Secure` when caisse is served over HTTPS (its public URL says so), whatever a
 /// request's own headers claim.
 pub fn browser_secret(req: &HttpRequest, https: bool) -> (String, Option<HeaderValue>) {
-    if let Some(c) = req.cookie(CSRF_COOKIE).filter(|c| c.value().len() == 64) {
+    if let Some(c) = cookie(req, CSRF_COOKIE).filter(|c| c.value().len() == 64) {
         return (c.value().to_string(), None);
     }
     let value = hex_string(&rand::random::<[u8; 32]>());
@@ -83,6 +84,15 @@ pub fn browser_secret(req: &HttpRequest, https: bool) -> (String, Option<HeaderV
 /// A header value made from a string the caller built, without copying it.
 pub fn owned_header(value: String) -> Option<HeaderValue> {
     HeaderValue::from_maybe_shared(actix_web::web::Bytes::from(value)).ok()
+}
+
+/// The request's cookie `name`. A request without a `Cookie` header, as every first view is,
+/// is answered without parsing: actix would build and store an empty cookie list first.
+pub fn cookie(req: &HttpRequest, name: &str) -> Option<Cookie<'static>> {
+    if !req.headers().contains_key(header::COOKIE) {
+        return None;
+    }
+    req.cookie(name)
 }
 
 /// Where the page's forms may send the browser, and who may frame it.

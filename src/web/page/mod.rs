@@ -7,7 +7,7 @@ mod checkout;
 mod payment;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{HeaderValue, SET_COOKIE};
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue, SET_COOKIE};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use askama::Template;
 use uuid::Uuid;
@@ -58,8 +58,7 @@ impl PageRequest {
                 embedded,
             };
         }
-        let lang = req
-            .cookie(LANG_COOKIE)
+        let lang = super::security::cookie(req, LANG_COOKIE)
             .and_then(|c| Lang::parse(c.value()))
             .or_else(|| {
                 req.headers()
@@ -111,7 +110,10 @@ pub fn html(
         }
     };
     let mut res = HttpResponseBuilder::new(status)
-        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ))
         .body(body);
     let headers = res.headers_mut();
     page_headers(headers, policy);
