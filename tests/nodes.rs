@@ -24,6 +24,15 @@ const FAST: [(&str, &str); 3] = [
     ("CAISSE_SWEEP_INTERVAL", "1"),
 ];
 
+/// Nodes `a` and `b`, started together on the workspace's database and healthy, and a test key.
+async fn two_nodes(ws: &Workspace, client: &Client) -> (Server, Server, String) {
+    let mut a = ws.serve("a", free_port(), &[], &FAST);
+    let mut b = ws.serve("b", free_port(), &[], &FAST);
+    a.wait_healthy(client).await;
+    b.wait_healthy(client).await;
+    (a, b, organization_and_key(ws))
+}
+
 /// An organization and a test key, made with the operator's command line.
 fn organization_and_key(ws: &Workspace) -> String {
     let out = ws.run(
@@ -292,11 +301,7 @@ async fn two_nodes_on_one_postgres_database_share_the_work_once() {
 
     // Both nodes start at once on an empty database: the migrations run once.
     let client = client();
-    let mut a = ws.serve("a", free_port(), &[], &FAST);
-    let mut b = ws.serve("b", free_port(), &[], &FAST);
-    a.wait_healthy(&client).await;
-    b.wait_healthy(&client).await;
-    let key = organization_and_key(&ws);
+    let (a, b, key) = two_nodes(&ws, &client).await;
     let receiver = Receiver::start().await;
     let hook = post(
         &client,
@@ -368,11 +373,7 @@ async fn a_change_through_one_node_shows_on_the_other_nodes_page() {
         return;
     };
     let client = client();
-    let mut a = ws.serve("a", free_port(), &[], &FAST);
-    let mut b = ws.serve("b", free_port(), &[], &FAST);
-    a.wait_healthy(&client).await;
-    b.wait_healthy(&client).await;
-    let key = organization_and_key(&ws);
+    let (a, b, key) = two_nodes(&ws, &client).await;
     let s = post(&client, &a, &key, "/v1/checkout_sessions", &session_body()).await;
     let id = s["checkout_session_id"].as_str().unwrap().to_string();
     let status = format!("/checkout/{id}/status");

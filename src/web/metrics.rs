@@ -83,7 +83,7 @@ impl std::fmt::Debug for Counts {
     }
 }
 
-#[derive(EncodeLabelSet, Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(EncodeLabelSet, Debug)]
 struct RequestLabels {
     method: &'static str,
     status: u16,

@@ -544,9 +544,7 @@ pub(super) async fn accept(
         // Completed or expired meanwhile: show where it stands now.
         return Err(see_other(&format!("/checkout/{}", session.id), None));
     }
-    let secret = req
-        .cookie(security::CSRF_COOKIE)
-        .map(|c| c.value().to_string());
+    let secret = security::cookie(req, security::CSRF_COOKIE).map(|c| c.value().to_string());
     if !ctx.csrf_key.is_valid(secret.as_deref(), session.id, csrf) {
         let t = PageRequest::from_request(req, Some(session.fields.currency)).t();
         let state = FormState {
