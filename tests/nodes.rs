@@ -30,38 +30,7 @@ async fn two_nodes(ws: &Workspace, client: &Client) -> (Server, Server, String) 
     let mut b = ws.serve("b", free_port(), &[], &FAST);
     a.wait_healthy(client).await;
     b.wait_healthy(client).await;
-    (a, b, organization_and_key(ws))
-}
-
-/// An organization and a test key, made with the operator's command line.
-fn organization_and_key(ws: &Workspace) -> String {
-    let out = ws.run(
-        free_port(),
-        &["organization", "create", "--name", "Boutique Awa"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let org = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let out = ws.run(
-        free_port(),
-        &[
-            "key",
-            "create",
-            "--organization",
-            &org,
-            "--environment",
-            "test",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    (a, b, ws.organization_and_key())
 }
 
 async fn post(client: &Client, server: &Server, key: &str, path: &str, body: &Value) -> Value {
@@ -131,7 +100,7 @@ async fn distinct_events(receiver: &Receiver, n: usize, secret: &str) -> HashSet
 async fn every_event_arrives_after_the_server_is_killed_mid_delivery() {
     let ws = Workspace::new();
     let client = client();
-    let key = organization_and_key(&ws);
+    let key = ws.organization_and_key();
     let receiver = Receiver::start().await;
     // The receiver takes 3 s to answer (within the 5 s timeout), so deliveries are in flight.
     receiver.delay(Duration::from_secs(3));

@@ -163,7 +163,7 @@ impl Store {
             .bind(coupon.created_at)
             .bind(coupon.updated_at)
             .bind(coupon.deleted_at)
-            .execute(pool)
+            .execute(&mut *pool)
             .await
             .map_err(code_taken)?;
         });
@@ -179,7 +179,10 @@ impl Store {
             " FROM discount_coupons WHERE coupon_id = $1"
         );
         let row: Option<CouponRow> = on_pool!(self, read, |pool, d| {
-            sqlx::query_as(select).bind(id).fetch_optional(pool).await?
+            sqlx::query_as(select)
+                .bind(id)
+                .fetch_optional(&mut *pool)
+                .await?
         });
         row.map(Coupon::try_from).transpose()
     }
@@ -207,7 +210,7 @@ impl Store {
                 .bind(organization_id)
                 .bind(environment.as_str())
                 .bind(code.as_str())
-                .fetch_optional(pool)
+                .fetch_optional(&mut *pool)
                 .await?
         });
         row.map(Coupon::try_from).transpose()
@@ -235,7 +238,7 @@ impl Store {
                 .bind(q.environment.as_str())
                 .bind(q.limit)
                 .bind(q.offset)
-                .fetch_all(pool)
+                .fetch_all(&mut *pool)
                 .await?;
             let total = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM discount_coupons WHERE organization_id = $1 \
@@ -243,7 +246,7 @@ impl Store {
             )
             .bind(q.organization_id)
             .bind(q.environment.as_str())
-            .fetch_one(pool)
+            .fetch_one(&mut *pool)
             .await?;
             (rows, total)
         });
@@ -269,7 +272,7 @@ impl Store {
         let row: Option<CouponRow> = on_pool!(self, write, |pool, d| {
             bind_fields!(sqlx::query_as(update).bind(coupon.id), &coupon.fields)
                 .bind(coupon.updated_at)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *pool)
                 .await
                 .map_err(code_taken)?
         });
@@ -286,7 +289,7 @@ impl Store {
             )
             .bind(id)
             .bind(now)
-            .execute(pool)
+            .execute(&mut *pool)
             .await?
             .rows_affected()
                 == 1

@@ -17,7 +17,8 @@ use sqlx::sqlite::SqliteConnection;
 use tokio::sync::oneshot;
 
 use super::rows::{bind_session, session_columns};
-use super::{StoreError, StoreResult, Writer, is_unique_violation};
+use super::writer::{Held, Writer};
+use super::{Outage, StoreError, StoreResult, is_unique_violation};
 use crate::domain::session::CheckoutSession;
 
 /// Rows per statement: 44 columns each stays far below SQLite's 32,766 bound parameters.
@@ -55,7 +56,7 @@ pub(super) async fn insert(
     let writer = tokio::select! {
         biased;
         done = &mut result => return done.unwrap_or(Err(StoreError::Database(sqlx::Error::WorkerCrashed))),
-        writer = writer.clone().lock_owned() => writer,
+        writer = writer.lock() => writer,
     };
     // Whoever held the writer before answered everything it took before letting go, so a
     // session not answered yet is still in the queue, and goes in this batch.
@@ -63,23 +64,25 @@ pub(super) async fn insert(
         return done;
     }
     let batch = queue.take();
-    tokio::spawn(async move {
-        let mut writer = writer;
-        match writer.as_mut() {
-            Some(conn) => write(conn, batch).await,
-            None => {
-                for (_, reply) in batch {
-                    let _ = reply.send(Err(sqlx::Error::PoolClosed.into()));
-                }
+    match writer {
+        Ok(held) => {
+            tokio::spawn(write(held, batch));
+        }
+        // The writer is closed or cannot be reopened: nobody's session can be written now.
+        Err(e) => {
+            let outage = e.outage().unwrap_or(Outage::Unreachable);
+            for (_, reply) in batch {
+                let _ = reply.send(Err(StoreError::Unavailable(outage)));
             }
         }
-    });
+    }
     result
         .await
         .unwrap_or(Err(StoreError::Database(sqlx::Error::WorkerCrashed)))
 }
 
-async fn write(conn: &mut SqliteConnection, mut batch: Vec<(CheckoutSession, Reply)>) {
+async fn write(mut held: Held, mut batch: Vec<(CheckoutSession, Reply)>) {
+    let conn: &mut SqliteConnection = &mut held;
     while !batch.is_empty() {
         let rows = 1 << batch.len().min(MAX_ROWS).ilog2();
         let rest = batch.split_off(rows);

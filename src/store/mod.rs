@@ -14,6 +14,7 @@ mod rows;
 mod secrets;
 mod sessions;
 mod webhooks;
+mod writer;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -22,13 +23,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::SqlSafeStr;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::migrate::{MigrateError, Migration, MigrationType, Migrator};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, Connection as _};
 use uuid::Uuid;
 
 use cache::Cache;
@@ -48,6 +48,72 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database could not take the request, and a later one may succeed.
+    #[error("{0}")]
+    Unavailable(Outage),
+}
+
+/// Why the database cannot serve for now: what a caller may tell its user before they try again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// Unreachable, overloaded, restarting or shutting down.
+    Unreachable,
+    /// It has no room to write (SQLite's disk, or PostgreSQL's).
+    DiskFull,
+}
+
+impl std::fmt::Display for Outage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Outage::Unreachable => "the database is unavailable",
+            Outage::DiskFull => "the database's disk is full",
+        })
+    }
+}
+
+impl StoreError {
+    /// The outage behind this error, if it is one: an error the caller did not cause and that
+    /// waiting may cure. Anything else (a constraint, corrupt data) is a fault of its own.
+    pub fn outage(&self) -> Option<Outage> {
+        match self {
+            StoreError::Unavailable(o) => Some(*o),
+            StoreError::Database(e) | StoreError::Migrate(MigrateError::Execute(e)) => outage_of(e),
+            _ => None,
+        }
+    }
+}
+
+fn outage_of(e: &sqlx::Error) -> Option<Outage> {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => Some(Outage::Unreachable),
+        sqlx::Error::Database(db) => {
+            let code = db.code()?;
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // An extended result code; its low byte is the primary one.
+                return match code.parse::<i32>().ok()? & 0xff {
+                    // SQLITE_FULL: the disk (or the file's size limit) has no room.
+                    13 => Some(Outage::DiskFull),
+                    // BUSY, LOCKED, IOERR, CANTOPEN: the file cannot be used right now.
+                    5 | 6 | 10 | 14 => Some(Outage::Unreachable),
+                    _ => None,
+                };
+            }
+            // PostgreSQL: disk_full; connection exceptions; the server shutting down or
+            // starting up; too many connections.
+            match &*code {
+                "53100" => Some(Outage::DiskFull),
+                c if c.starts_with("08") || c.starts_with("57P") || c == "53300" => {
+                    Some(Outage::Unreachable)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -59,19 +125,17 @@ pub enum Dialect {
     Postgres,
 }
 
-/// SQLite's one writing connection; `None` once the store is closed.
-type Writer = Arc<tokio::sync::Mutex<Option<SqliteConnection>>>;
-
 #[derive(Clone)]
 enum Backend {
     /// SQLite allows one writer at a time. Writes go through one connection behind a lock, so
     /// they queue in the process instead of failing with `SQLITE_BUSY`; reads use the pool,
     /// which WAL mode lets run beside the writer. The writer is a bare connection, not a pool
     /// of one: a pool pings its connection on every checkout and return, which tripled the
-    /// round trips to SQLite's thread that every write waits in line for.
+    /// round trips to SQLite's thread that every write waits in line for. See [`writer`] for
+    /// how it is kept from acknowledging a write it did not commit.
     Sqlite {
         reader: SqlitePool,
-        writer: Writer,
+        writer: writer::Writer,
         /// Session inserts waiting for the writer, written together: see [`group_commit`].
         inserts: Arc<group_commit::Queue>,
     },
@@ -83,6 +147,11 @@ enum Backend {
 pub struct Store {
     backend: Backend,
     cache: Arc<ReadCache>,
+    /// The runtime the store was opened on, which outlives every request. PostgreSQL
+    /// connections are opened there: a connection belongs to the runtime that opened it, and
+    /// the HTTP workers' runtimes stop one by one at shutdown, each taking its connections
+    /// with it while the others still serve requests on them.
+    runtime: tokio::runtime::Handle,
 }
 
 /// Rows kept in memory because every request reads them: without it, the page and the API
@@ -102,6 +171,10 @@ struct ReadCache {
     /// within the TTL. Unknown keys are not remembered, so a new key works at once.
     api_keys: Cache<String, ApiKey>,
 }
+
+/// How long a request waits for a PostgreSQL connection before the database counts as
+/// unavailable.
+const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// SQLite reader connections: each has a thread of its own, and reads mostly hit the cache.
 const READERS: u32 = 4;
@@ -139,19 +212,31 @@ impl ReadCache {
     }
 }
 
-/// Runs the same body on whichever pool backs the store; `$d` names the dialect inside it.
-/// `read` picks SQLite's reader pool, `write` its single writer.
+/// Runs the same body on a connection of whichever database backs the store; `$p` is that
+/// connection (`&mut`: reborrow it as `&mut *$p` to use it twice) and `$d` names the dialect
+/// inside the body. `read` takes a connection of SQLite's reader pool, `write` its single
+/// writer; on PostgreSQL both take one from the pool.
 macro_rules! on_pool {
     ($store:expr, read, |$p:ident, $d:ident| $body:expr) => {
         match &$store.backend {
-            $crate::store::Backend::Sqlite { reader: $p, .. } => {
+            $crate::store::Backend::Sqlite { reader, .. } => {
                 #[allow(unused_variables)]
                 let $d = $crate::store::Dialect::Sqlite;
+                let mut conn = reader.acquire().await?;
+                #[allow(unused_imports)]
+                use sqlx::Connection as _;
+                #[allow(unused_mut)]
+                let $p = &mut *conn;
                 $body
             }
-            $crate::store::Backend::Postgres($p) => {
+            $crate::store::Backend::Postgres(pool) => {
                 #[allow(unused_variables)]
                 let $d = $crate::store::Dialect::Postgres;
+                let mut conn = $store.pg_connection(pool).await?;
+                #[allow(unused_imports)]
+                use sqlx::Connection as _;
+                #[allow(unused_mut)]
+                let $p = &mut *conn;
                 $body
             }
         }
@@ -161,18 +246,21 @@ macro_rules! on_pool {
             $crate::store::Backend::Sqlite { writer, .. } => {
                 #[allow(unused_variables)]
                 let $d = $crate::store::Dialect::Sqlite;
-                let mut writer = writer.lock().await;
-                // `begin` on a connection is this trait's (on a pool it is the pool's own).
+                let mut held = writer.lock().await?;
                 #[allow(unused_imports)]
                 use sqlx::Connection as _;
-                let Some($p) = writer.as_mut() else {
-                    return Err(sqlx::Error::PoolClosed.into());
-                };
+                #[allow(unused_mut)]
+                let $p = &mut *held;
                 $body
             }
-            $crate::store::Backend::Postgres($p) => {
+            $crate::store::Backend::Postgres(pool) => {
                 #[allow(unused_variables)]
                 let $d = $crate::store::Dialect::Postgres;
+                let mut conn = $store.pg_connection(pool).await?;
+                #[allow(unused_imports)]
+                use sqlx::Connection as _;
+                #[allow(unused_mut)]
+                let $p = &mut *conn;
                 $body
             }
         }
@@ -213,6 +301,12 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "webhooks",
         include_str!("../../migrations/sqlite/0004_webhooks.sql"),
     ),
+    // 5 is PostgreSQL's trigger announcing session changes; SQLite has no other node to tell.
+    (
+        6,
+        "durability",
+        include_str!("../../migrations/sqlite/0006_durability.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (
@@ -240,6 +334,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         "session changes",
         include_str!("../../migrations/postgres/0005_session_changes.sql"),
     ),
+    (
+        6,
+        "durability",
+        include_str!("../../migrations/postgres/0006_durability.sql"),
+    ),
 ];
 
 fn migrator(files: &[MigrationFile]) -> Migrator {
@@ -264,7 +363,9 @@ impl Store {
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
+                // A request waits at most this long for the database before it is told the
+                // database is unavailable: a customer should not wait 10 s to learn it.
+                .acquire_timeout(PG_ACQUIRE_TIMEOUT)
                 .connect(url)
                 .await?;
             Backend::Postgres(pool)
@@ -277,7 +378,7 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let writer = options.connect().await?;
+            let writer = writer::Writer::open(options.clone()).await?;
             let reader = SqlitePoolOptions::new()
                 .max_connections(READERS)
                 // A local file does not hang up; checking it before each read is a wasted
@@ -287,7 +388,7 @@ impl Store {
                 .await?;
             Backend::Sqlite {
                 reader,
-                writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
+                writer,
                 inserts: Arc::default(),
             }
         };
@@ -298,6 +399,7 @@ impl Store {
         Ok(Store {
             backend,
             cache: Arc::new(ReadCache::new(dialect)),
+            runtime: tokio::runtime::Handle::current(),
         })
     }
 
@@ -313,30 +415,55 @@ impl Store {
     pub async fn migrate(&self) -> StoreResult<()> {
         match &self.backend {
             Backend::Sqlite { writer, .. } => {
-                let mut writer = writer.lock().await;
-                let conn = writer.as_mut().ok_or(sqlx::Error::PoolClosed)?;
-                migrator(SQLITE_MIGRATIONS).run(conn).await?
+                migrator(SQLITE_MIGRATIONS)
+                    .run(&mut *writer.lock().await?)
+                    .await?
             }
             Backend::Postgres(pool) => migrator(POSTGRES_MIGRATIONS).run(pool).await?,
         }
         Ok(())
     }
 
-    /// Whether the database answers, for `/readyz`.
+    /// Whether the database can serve, for `/readyz`: it answers, and on SQLite it can also
+    /// commit a write (a full disk stops writes while reads go on). Once the disk has room
+    /// again this succeeds again, with no restart.
     pub async fn ping(&self) -> StoreResult<()> {
         on_pool!(self, read, |p, d| {
             sqlx::query("SELECT 1").execute(p).await?;
         });
+        if self.dialect() == Dialect::Sqlite {
+            on_pool!(self, write, |p, d| {
+                sqlx::query(
+                    "INSERT INTO readiness (id, checked_at) VALUES (1, $1) \
+                     ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                )
+                .bind(chrono::Utc::now())
+                .execute(p)
+                .await?;
+            });
+        }
         Ok(())
+    }
+
+    /// A PostgreSQL connection from the pool, opened (when the pool needs a new one) on the
+    /// store's own runtime: see [`Store::runtime`].
+    async fn pg_connection(&self, pool: &PgPool) -> StoreResult<PoolConnection<Postgres>> {
+        if tokio::runtime::Handle::try_current().is_ok_and(|h| h.id() == self.runtime.id()) {
+            return Ok(pool.acquire().await?);
+        }
+        let pool = pool.clone();
+        self.runtime
+            .spawn(async move { pool.acquire().await })
+            .await
+            .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))?
+            .map_err(StoreError::Database)
     }
 
     pub async fn close(&self) {
         match &self.backend {
             Backend::Sqlite { reader, writer, .. } => {
                 reader.close().await;
-                if let Some(conn) = writer.lock().await.take() {
-                    let _ = conn.close().await;
-                }
+                writer.close().await;
             }
             Backend::Postgres(pool) => pool.close().await,
         }

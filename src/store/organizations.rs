@@ -40,7 +40,7 @@ impl Store {
             .bind(&org.name)
             .bind(&org.allowed_origins)
             .bind(org.created_at)
-            .execute(pool)
+            .execute(&mut *pool)
             .await?;
         });
         Ok(())
@@ -57,7 +57,7 @@ impl Store {
         let org: Option<Organization> = on_pool!(self, read, |pool, d| {
             sqlx::query_as("SELECT * FROM organizations WHERE id = $1")
                 .bind(id)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *pool)
                 .await?
         });
         let org = org.map(Arc::new);
@@ -70,7 +70,7 @@ impl Store {
     pub async fn count_organizations(&self) -> StoreResult<i64> {
         Ok(on_pool!(self, read, |pool, d| {
             sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
-                .fetch_one(pool)
+                .fetch_one(&mut *pool)
                 .await?
         }))
     }
@@ -88,7 +88,7 @@ impl Store {
             .bind(&key.prefix)
             .bind(key.created_at)
             .bind(key.revoked_at)
-            .execute(pool)
+            .execute(&mut *pool)
             .await?;
         });
         Ok(())
@@ -106,7 +106,7 @@ impl Store {
         let key: Option<ApiKey> = on_pool!(self, read, |pool, d| {
             sqlx::query_as("SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
                 .bind(&key_hash)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *pool)
                 .await?
         });
         if let Some(key) = &key {

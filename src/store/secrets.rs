@@ -15,13 +15,13 @@ impl Store {
             .bind(name)
             .bind(fresh.to_vec())
             .bind(time::now())
-            .execute(pool)
+            .execute(&mut *pool)
             .await?;
         });
         Ok(on_pool!(self, read, |pool, d| {
             sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
                 .bind(name)
-                .fetch_one(pool)
+                .fetch_one(&mut *pool)
                 .await?
         }))
     }

@@ -95,7 +95,7 @@ impl Store {
             // One statement is atomic by itself: no transaction needed.
             on_pool!(self, write, |pool, d| {
                 match bind_session!(sqlx::query(insert), session)
-                    .execute(pool)
+                    .execute(&mut *pool)
                     .await
                 {
                     Err(e) if is_unique_violation(&e) => {
@@ -155,7 +155,7 @@ impl Store {
             .bind(organization_id)
             .bind(environment.as_str())
             .bind(key)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *pool)
             .await?
         }))
     }
@@ -165,7 +165,7 @@ impl Store {
         Ok(on_pool!(self, write, |pool, d| {
             sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
                 .bind(before)
-                .execute(pool)
+                .execute(&mut *pool)
                 .await?
                 .rows_affected()
         }))
@@ -186,7 +186,7 @@ impl Store {
         let row: Option<SessionRow> = on_pool!(self, read, |pool, d| {
             sqlx::query_as(SELECT_SESSION)
                 .bind(id)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *pool)
                 .await?
         });
         let session = row
@@ -230,7 +230,7 @@ impl Store {
                 .bind(status)
                 .bind(q.limit)
                 .bind(q.offset)
-                .fetch_all(pool)
+                .fetch_all(&mut *pool)
                 .await?;
             let total = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM checkout_sessions WHERE organization_id = $1 \
@@ -239,7 +239,7 @@ impl Store {
             .bind(q.organization_id)
             .bind(q.environment.as_str())
             .bind(status)
-            .fetch_one(pool)
+            .fetch_one(&mut *pool)
             .await?;
             (rows, total)
         });
@@ -263,7 +263,7 @@ impl Store {
         let updated = async {
             Ok(on_pool!(self, write, |pool, d| {
                 bind_session!(sqlx::query(update), session)
-                    .execute(pool)
+                    .execute(&mut *pool)
                     .await?
                     .rows_affected()
                     == 1

@@ -136,7 +136,7 @@ impl Store {
             .bind(&e.secret)
             .bind(e.created_at)
             .bind(e.deleted_at)
-            .execute(pool)
+            .execute(&mut *pool)
             .await?;
         });
         Ok(())
@@ -155,7 +155,7 @@ impl Store {
             )
             .bind(organization_id)
             .bind(environment.as_str())
-            .fetch_all(pool)
+            .fetch_all(&mut *pool)
             .await?
         }))
     }
@@ -164,7 +164,7 @@ impl Store {
         Ok(on_pool!(self, read, |pool, d| {
             sqlx::query_as("SELECT * FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL")
                 .bind(id)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *pool)
                 .await?
         }))
     }
@@ -178,7 +178,7 @@ impl Store {
             )
             .bind(id)
             .bind(at)
-            .execute(pool)
+            .execute(&mut *pool)
             .await?;
         });
         Ok(())
@@ -287,13 +287,13 @@ impl Store {
             .bind(endpoint_id)
             .bind(limit)
             .bind(offset)
-            .fetch_all(pool)
+            .fetch_all(&mut *pool)
             .await?;
             let total = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = $1",
             )
             .bind(endpoint_id)
-            .fetch_one(pool)
+            .fetch_one(&mut *pool)
             .await?;
             (page, total)
         }))
@@ -305,7 +305,7 @@ impl Store {
                 "SELECT * FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempted_at, id",
             )
             .bind(delivery_id)
-            .fetch_all(pool)
+            .fetch_all(&mut *pool)
             .await?
         }))
     }

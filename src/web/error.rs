@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
 use crate::core::Error;
+use crate::store::Outage;
 
 tokio::task_local! {
     /// The id of the request being handled, set by the request middleware around the handler.
@@ -30,7 +31,12 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Option<Value>,
+    /// Seconds to wait before trying again, sent as `Retry-After`.
+    pub retry_after: Option<u32>,
 }
+
+/// What a client is told to wait when the database is unavailable.
+pub const RETRY_AFTER_SECS: u32 = 5;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
@@ -39,6 +45,7 @@ impl ApiError {
             code,
             message: message.into(),
             details: None,
+            retry_after: None,
         }
     }
 
@@ -87,7 +94,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status).json(self.body(&current_request_id()));
+        let mut res = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, secs));
+        }
+        let mut res = res.json(self.body(&current_request_id()));
         res.extensions_mut().insert(Shaped);
         res
     }
@@ -127,10 +138,31 @@ impl From<Error> for ApiError {
                 format!("no such {what}"),
             ),
             Error::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
-            Error::Store(e) => {
-                tracing::error!(error = %e, "store error");
-                ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR)
-            }
+            Error::Store(e) => match e.outage() {
+                Some(outage) => {
+                    tracing::warn!(error = %e, "the database is unavailable");
+                    ApiError {
+                        retry_after: Some(RETRY_AFTER_SECS),
+                        ..ApiError::new(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "unavailable",
+                            match outage {
+                                Outage::Unreachable => {
+                                    "the database is unavailable right now; try again in a moment"
+                                }
+                                Outage::DiskFull => {
+                                    "nothing can be stored right now: the server's disk is full; \
+                                     try again later"
+                                }
+                            },
+                        )
+                    }
+                }
+                None => {
+                    tracing::error!(error = %e, "store error");
+                    ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR)
+                }
+            },
         }
     }
 }

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, get};
 
 use super::metrics::Metrics;
 use crate::core::Context;
+use crate::store::Outage;
 
 /// The process is up.
 #[get("/healthz")]
@@ -12,16 +13,20 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-/// The process can serve: its database answers.
+/// The process can serve: its database answers, and takes writes.
 #[get("/readyz")]
 async fn readyz(ctx: Data<Context>) -> HttpResponse {
     match ctx.store.ping().await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
         Err(e) => {
-            tracing::warn!(error = %e, "database unreachable");
+            tracing::warn!(error = %e, "not ready");
+            let why = match e.outage() {
+                Some(Outage::DiskFull) => "database disk full",
+                _ => "database unreachable",
+            };
             HttpResponse::ServiceUnavailable()
                 .content_type("text/plain")
-                .body("database unreachable")
+                .body(why)
         }
     }
 }

@@ -76,6 +76,29 @@ impl Workspace {
         cmd
     }
 
+    /// An organization and a test key, made with the operator's command line; the key.
+    pub fn organization_and_key(&self) -> String {
+        let out = self.run(
+            free_port(),
+            &["organization", "create", "--name", "Boutique Awa"],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let org = text(&out.stdout).trim().to_string();
+        let out = self.run(
+            free_port(),
+            &[
+                "key",
+                "create",
+                "--organization",
+                &org,
+                "--environment",
+                "test",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    }
+
     /// Runs a command to completion.
     pub fn run(&self, port: u16, args: &[&str]) -> Output {
         self.command(port, args).output().expect("run caisse")

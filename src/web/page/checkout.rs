@@ -14,7 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::assets::Assets;
-use super::{PageRequest, html, not_found, render_page, see_other, session_id};
+use super::{PageRequest, html, not_found, render_page, see_other, session_id, store_failed};
 use crate::core::checkout::{self, Detail, Notice, PaymentForm, Problem};
 use crate::core::{Context, payments, sessions};
 use crate::domain::coupon::Rejection;
@@ -244,7 +244,8 @@ pub async fn render(
     let t = page.t();
     let org = match ctx.store.organization(session.organization_id).await {
         Ok(Some(org)) => org,
-        _ => return not_found(req, assets),
+        Ok(None) => return not_found(req, assets),
+        Err(e) => return store_failed(req, assets, &e, Some(session.id)),
     };
     let redirects = RedirectOrigins::of(session);
     let policy = PagePolicy {
@@ -425,13 +426,25 @@ fn form_provider_choice(session: &CheckoutSession, offered: &[Provider]) -> Opti
     })
 }
 
-async fn load(ctx: &Context, raw: &str) -> Option<Arc<CheckoutSession>> {
-    let id = session_id(raw)?;
+/// The session a page's path names, or the page to answer instead: not found for an unknown
+/// or malformed id, "try again" when the database cannot be read (never "not found" for a
+/// session that may well exist).
+async fn load(
+    ctx: &Context,
+    assets: &Assets,
+    req: &HttpRequest,
+    raw: &str,
+) -> Result<Arc<CheckoutSession>, HttpResponse> {
+    let Some(id) = session_id(raw) else {
+        return Err(not_found(req, assets));
+    };
     match sessions::current(ctx, id).await {
-        Ok(s) => s,
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(not_found(req, assets)),
+        Err(crate::core::Error::Store(e)) => Err(store_failed(req, assets, &e, Some(id))),
         Err(e) => {
             tracing::error!(error = %e, "loading a session failed");
-            None
+            Err(not_found(req, assets))
         }
     }
 }
@@ -449,8 +462,8 @@ async fn show(req: HttpRequest) -> HttpResponse {
         return HttpResponse::InternalServerError().finish();
     };
     let id = req.match_info().get("id").unwrap_or_default();
-    match load(ctx, id).await {
-        Some(session) => {
+    match load(ctx, assets, &req, id).await {
+        Ok(session) => {
             render(
                 ctx,
                 assets,
@@ -461,7 +474,7 @@ async fn show(req: HttpRequest) -> HttpResponse {
             )
             .await
         }
-        None => not_found(&req, assets),
+        Err(res) => res,
     }
 }
 
@@ -474,8 +487,9 @@ async fn cancel(
     req: HttpRequest,
     id: Path<String>,
 ) -> HttpResponse {
-    let Some(session) = load(&ctx, &id).await else {
-        return not_found(&req, &assets);
+    let session = match load(&ctx, &assets, &req, &id).await {
+        Ok(s) => s,
+        Err(res) => return res,
     };
     let page = PageRequest::from_request(&req, Some(session.fields.currency));
     match &session.fields.cancel_url {
@@ -537,9 +551,7 @@ pub(super) async fn accept(
     raw_id: &str,
     csrf: &str,
 ) -> Result<Posted, HttpResponse> {
-    let Some(session) = load(ctx, raw_id).await else {
-        return Err(not_found(req, assets));
-    };
+    let session = load(ctx, assets, req, raw_id).await?;
     if session.status != Status::Open {
         // Completed or expired meanwhile: show where it stands now.
         return Err(see_other(&format!("/checkout/{}", session.id), None));
@@ -572,18 +584,16 @@ async fn respond(
             page.lang_cookie,
         ),
         Ok(Some(Notice::CouponRemoved)) => {
-            let fresh = load(ctx, &session.id.to_string())
-                .await
-                .unwrap_or_else(|| Arc::new(session.clone()));
+            let fresh = match load(ctx, assets, req, &session.id.to_string()).await {
+                Ok(s) => s,
+                Err(res) => return res,
+            };
             state
                 .notices
                 .push(page.t().error_coupon_removed.to_string());
             render(ctx, assets, req, &fresh, state, StatusCode::OK).await
         }
-        Err(Problem::Store(e)) => {
-            tracing::error!(error = %e, "a checkout form failed");
-            HttpResponse::InternalServerError().finish()
-        }
+        Err(Problem::Store(e)) => store_failed(req, assets, &e, Some(session.id)),
         Err(Problem::NotOpen | Problem::NotFound) => {
             see_other(&format!("/checkout/{}{}", session.id, page.qs()), None)
         }
@@ -614,9 +624,10 @@ async fn respond(
                 }
             }
             // Show the session as it is now: a refused coupon still counted as an attempt.
-            let fresh = load(ctx, &session.id.to_string())
-                .await
-                .unwrap_or_else(|| Arc::new(session.clone()));
+            let fresh = match load(ctx, assets, req, &session.id.to_string()).await {
+                Ok(s) => s,
+                Err(res) => return res,
+            };
             render(
                 ctx,
                 assets,
@@ -711,10 +722,7 @@ async fn pay(
                 ),
                 None,
             ),
-            Err(e) => {
-                tracing::error!(error = %e, "completing a free session failed");
-                HttpResponse::InternalServerError().finish()
-            }
+            Err(e) => store_failed(&req, &assets, &e, Some(session.id)),
         };
     }
     let outcome = checkout::choose_payment(&ctx, session.id, &f.payment).await;

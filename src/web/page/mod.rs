@@ -12,9 +12,12 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use askama::Template;
 use uuid::Uuid;
 
+use super::error::RETRY_AFTER_SECS;
+use super::html::Plain;
 use super::i18n::{Lang, Messages};
 use super::security::{PagePolicy, page_headers};
 use crate::domain::money::Currency;
+use crate::store::StoreError;
 use assets::Assets;
 
 pub const LANG_COOKIE: &str = "caisse_lang";
@@ -154,6 +157,53 @@ pub fn not_found(req: &HttpRequest, assets: &Assets) -> HttpResponse {
         redirect_origins: &[],
     };
     html(StatusCode::NOT_FOUND, body, &policy, page.lang_cookie)
+}
+
+#[derive(Template)]
+#[template(path = "unavailable.html")]
+struct UnavailablePage<'a> {
+    t: &'a Messages,
+    assets: &'a Assets,
+    retry_url: Option<Plain<String>>,
+}
+
+/// The page for a request the store could not serve: 503 with `Retry-After` when the database
+/// is unavailable (the customer is told to try again, never that their checkout does not
+/// exist), 500 for any other failure. `retry` is the page to try again.
+pub fn store_failed(
+    req: &HttpRequest,
+    assets: &Assets,
+    error: &StoreError,
+    retry: Option<Uuid>,
+) -> HttpResponse {
+    let status = match error.outage() {
+        Some(_) => {
+            tracing::warn!(error = %error, "the database is unavailable");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        None => {
+            tracing::error!(error = %error, "the store failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    let page = PageRequest::from_request(req, None);
+    let body = render_page(&UnavailablePage {
+        t: page.t(),
+        assets,
+        retry_url: retry.map(|id| Plain::built(format!("/checkout/{id}{}", page.qs()))),
+    });
+    let policy = PagePolicy {
+        frame_ancestors: "",
+        redirect_origins: &[],
+    };
+    let mut res = html(status, body, &policy, page.lang_cookie);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            HeaderValue::from(RETRY_AFTER_SECS),
+        );
+    }
+    res
 }
 
 /// A session id from the path; a malformed one names no session.

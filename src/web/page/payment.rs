@@ -10,10 +10,11 @@ use serde_json::json;
 
 use super::assets::Assets;
 use super::checkout::{FormState, accept, read_form, render};
-use super::{PageRequest, see_other, session_id};
+use super::{PageRequest, see_other, session_id, store_failed};
 use crate::core::{Context, payments, sessions};
 use crate::domain::session::{Environment, Status, redirect_url};
 use crate::store::Completion;
+use crate::web::error::RETRY_AFTER_SECS;
 use crate::web::security;
 
 /// `{"status", "redirect_url"}`: where the page should go once the session is no longer open —
@@ -39,9 +40,19 @@ async fn status(ctx: Data<Context>, id: Path<String>) -> HttpResponse {
         Ok(None) => HttpResponse::NotFound()
             .insert_header(no_store)
             .json(json!({"status": null, "redirect_url": null})),
+        // The page keeps polling; it is told when to ask again, and that nothing is known yet.
+        Err(crate::core::Error::Store(e)) if e.outage().is_some() => {
+            tracing::warn!(error = %e, "reading a session's status failed");
+            HttpResponse::ServiceUnavailable()
+                .insert_header(no_store)
+                .insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS))
+                .json(json!({"status": null, "redirect_url": null, "error": "unavailable"}))
+        }
         Err(e) => {
             tracing::error!(error = %e, "reading a session's status failed");
-            HttpResponse::InternalServerError().finish()
+            HttpResponse::InternalServerError()
+                .insert_header(no_store)
+                .json(json!({"status": null, "redirect_url": null, "error": "internal_error"}))
         }
     }
 }
@@ -174,10 +185,7 @@ async fn sandbox(
         }
         // Completed, or completed by someone else meanwhile: the page shows where it stands.
         Ok(_) => see_other(&back, None),
-        Err(e) => {
-            tracing::error!(error = %e, "a sandbox payment failed");
-            HttpResponse::InternalServerError().finish()
-        }
+        Err(e) => store_failed(&req, &assets, &e, Some(session.id)),
     }
 }
 
