@@ -173,6 +173,48 @@ async fn every_event_arrives_after_the_server_is_killed_mid_delivery() {
         8,
         "one event per payment, signed"
     );
+
+    // The delivery log holds every request the receiver saw, the ones the kill cut short
+    // among them (logged, without an outcome).
+    let hook_id = hook["webhook_id"].as_str().unwrap();
+    let log: Value = client
+        .get(second.url(&format!("/v1/webhooks/{hook_id}/deliveries?limit=100")))
+        .header("X-API-KEY", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut logged = std::collections::HashMap::<String, usize>::new();
+    let mut unfinished = 0;
+    for d in log["data"].as_array().unwrap() {
+        let attempts = d["attempt_log"].as_array().unwrap();
+        *logged
+            .entry(d["event_id"].as_str().unwrap().to_string())
+            .or_default() += attempts.len();
+        unfinished += attempts
+            .iter()
+            .filter(|a| a["finished_at"].is_null())
+            .count();
+    }
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    for r in receiver.received() {
+        *seen
+            .entry(r.json["id"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    for (event, times) in &seen {
+        assert!(
+            logged.get(event).copied().unwrap_or(0) >= *times,
+            "event {event} reached the endpoint {times} times; the log shows {:?}: {log}",
+            logged.get(event)
+        );
+    }
+    assert!(
+        unfinished >= 1,
+        "the attempts the kill cut short are logged: {log}"
+    );
     receiver.stop().await;
 }
 

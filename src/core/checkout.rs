@@ -6,13 +6,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Context, sessions};
+use super::Context;
+use super::sessions::{self, Modified};
 use crate::domain::coupon::Rejection;
 use crate::domain::fields::Field;
 use crate::domain::provider::{Provider, Start};
-use crate::domain::session::{
-    CheckoutSession, Environment, MAX_TITLE, Status, parse_email, parse_phone,
-};
+use crate::domain::session::{CheckoutSession, Environment, MAX_TITLE, parse_email, parse_phone};
 use crate::domain::time;
 use crate::store::StoreError;
 
@@ -72,20 +71,17 @@ pub enum Notice {
 
 pub type Result<T> = std::result::Result<T, Problem>;
 
-async fn open_session(ctx: &Context, id: Uuid) -> Result<CheckoutSession> {
-    let session = sessions::current(ctx, id).await?.ok_or(Problem::NotFound)?;
-    if session.status != Status::Open {
-        return Err(Problem::NotOpen);
-    }
-    Ok(std::sync::Arc::unwrap_or_clone(session))
-}
-
-async fn save(ctx: &Context, session: &mut CheckoutSession) -> Result<()> {
-    session.updated_at = time::now();
-    if ctx.store.update_open_session(session).await? {
-        Ok(())
-    } else {
-        Err(Problem::NotOpen)
+/// Changes an open session as the customer asked, on the session as it stands when it is
+/// written (see [`sessions::modify`]): a merchant's change made meanwhile is kept, not undone.
+async fn change<T>(
+    ctx: &Context,
+    id: Uuid,
+    change: impl AsyncFnMut(&mut CheckoutSession) -> Result<T>,
+) -> Result<(CheckoutSession, T)> {
+    match sessions::modify(ctx, id, |_| true, change).await? {
+        Modified::Saved(session, out) => Ok((session, out)),
+        Modified::NotOpen(_) => Err(Problem::NotOpen),
+        Modified::NotFound => Err(Problem::NotFound),
     }
 }
 
@@ -126,69 +122,73 @@ pub async fn set_quantity(
     id: Uuid,
     raw: &str,
 ) -> Result<(CheckoutSession, Option<Notice>)> {
-    let mut session = open_session(ctx, id).await?;
-    if !session.fields.allow_quantity {
-        return Err(Problem::NotAllowed);
-    }
     let max = ctx.settings.max_quantity;
     let quantity = raw
         .trim()
         .parse::<i64>()
         .ok()
-        .filter(|q| (1..=max).contains(q))
-        .ok_or(Problem::Quantity { max })?;
-    session.fields.quantity = quantity;
-    let dropped = reprice(ctx, &mut session, time::now()).await?;
-    save(ctx, &mut session).await?;
-    Ok((session, dropped.map(|_| Notice::CouponRemoved)))
+        .filter(|q| (1..=max).contains(q));
+    change(ctx, id, async |session: &mut CheckoutSession| {
+        if !session.fields.allow_quantity {
+            return Err(Problem::NotAllowed);
+        }
+        session.fields.quantity = quantity.ok_or(Problem::Quantity { max })?;
+        let dropped = reprice(ctx, session, time::now()).await?;
+        Ok(dropped.map(|_| Notice::CouponRemoved))
+    })
+    .await
 }
 
 /// Applies a coupon code. Every attempt counts against the session's limit, so codes cannot be
 /// guessed from the page; a refused code leaves the session as it was.
 pub async fn apply_coupon(ctx: &Context, id: Uuid, code: &str) -> Result<CheckoutSession> {
-    let mut session = open_session(ctx, id).await?;
-    if !session.fields.allow_coupon_code {
-        return Err(Problem::NotAllowed);
-    }
-    let now = time::now();
-    let window_over = session
-        .coupon_window_started_at
-        .is_none_or(|start| now - start >= COUPON_WINDOW);
-    if window_over {
-        session.coupon_attempts = 0;
-        session.coupon_window_started_at = Some(now);
-    }
-    if session.coupon_attempts >= COUPON_ATTEMPTS {
-        return Err(Problem::CouponRateLimited);
-    }
-    session.coupon_attempts += 1;
+    let (session, outcome) = change(ctx, id, async |session: &mut CheckoutSession| {
+        if !session.fields.allow_coupon_code {
+            return Err(Problem::NotAllowed);
+        }
+        let now = time::now();
+        let window_over = session
+            .coupon_window_started_at
+            .is_none_or(|start| now - start >= COUPON_WINDOW);
+        if window_over {
+            session.coupon_attempts = 0;
+            session.coupon_window_started_at = Some(now);
+        }
+        if session.coupon_attempts >= COUPON_ATTEMPTS {
+            return Err(Problem::CouponRateLimited);
+        }
+        session.coupon_attempts += 1;
 
-    let coupon = ctx
-        .store
-        .coupon_by_code(session.organization_id, session.environment, code)
-        .await?;
-    let outcome = match &coupon {
-        None => Err(Problem::CouponRejected(Rejection::NotFound)),
-        Some(c) => c
-            .check(session.fields.currency, session.fields.quantity, now)
-            .map_err(Problem::CouponRejected),
-    };
-    if let (Ok(()), Some(c)) = (&outcome, &coupon) {
-        session.coupon_id = Some(c.id);
-        session.coupon_code = Some(c.fields.code.as_str().to_string());
-        reprice(ctx, &mut session, now).await?;
-    }
-    // The attempt is recorded whether or not the code was good.
-    save(ctx, &mut session).await?;
+        let coupon = ctx
+            .store
+            .coupon_by_code(session.organization_id, session.environment, code)
+            .await?;
+        let outcome = match &coupon {
+            None => Err(Problem::CouponRejected(Rejection::NotFound)),
+            Some(c) => c
+                .check(session.fields.currency, session.fields.quantity, now)
+                .map_err(Problem::CouponRejected),
+        };
+        if let (Ok(()), Some(c)) = (&outcome, &coupon) {
+            session.coupon_id = Some(c.id);
+            session.coupon_code = Some(c.fields.code.as_str().to_string());
+            reprice(ctx, session, now).await?;
+        }
+        // The attempt is recorded whether or not the code was good.
+        Ok(outcome)
+    })
+    .await?;
     outcome.map(|()| session)
 }
 
 pub async fn remove_coupon(ctx: &Context, id: Uuid) -> Result<CheckoutSession> {
-    let mut session = open_session(ctx, id).await?;
-    session.coupon_id = None;
-    session.coupon_code = None;
-    reprice(ctx, &mut session, time::now()).await?;
-    save(ctx, &mut session).await?;
+    let (session, ()) = change(ctx, id, async |session: &mut CheckoutSession| {
+        session.coupon_id = None;
+        session.coupon_code = None;
+        reprice(ctx, session, time::now()).await?;
+        Ok(())
+    })
+    .await?;
     Ok(session)
 }
 
@@ -231,13 +231,21 @@ pub async fn choose_payment(
     id: Uuid,
     form: &PaymentForm,
 ) -> Result<CheckoutSession> {
-    let mut session = open_session(ctx, id).await?;
+    let (session, ()) = change(ctx, id, async |session: &mut CheckoutSession| {
+        choose_on(session, form)
+    })
+    .await?;
+    Ok(session)
+}
+
+/// The details and provider of `form`, checked and set on `session`.
+fn choose_on(session: &mut CheckoutSession, form: &PaymentForm) -> Result<()> {
     let mut problems = Vec::new();
     let provider = form
         .provider
         .parse::<Provider>()
         .ok()
-        .filter(|p| offered_providers(&session).contains(p));
+        .filter(|p| offered_providers(session).contains(p));
     if provider.is_none() {
         problems.push(Detail::Provider);
     }
@@ -276,14 +284,15 @@ pub async fn choose_payment(
     session.fields.customer_email = email;
     session.fields.customer_phone = phone;
     session.payment_provider = provider.map(|p| p.code().to_string());
-    save(ctx, &mut session).await?;
-    Ok(session)
+    Ok(())
 }
 
 /// Back to the choice of provider.
 pub async fn reset_payment(ctx: &Context, id: Uuid) -> Result<CheckoutSession> {
-    let mut session = open_session(ctx, id).await?;
-    session.payment_provider = None;
-    save(ctx, &mut session).await?;
+    let (session, ()) = change(ctx, id, async |session: &mut CheckoutSession| {
+        session.payment_provider = None;
+        Ok(())
+    })
+    .await?;
     Ok(session)
 }

@@ -133,6 +133,7 @@ pub async fn create(
         updated_at: now,
         coupon_attempts: 0,
         coupon_window_started_at: None,
+        version: 0,
     };
     session.refresh_qr();
     let created = Created {
@@ -270,6 +271,65 @@ pub async fn list(ctx: &Context, caller: &Caller, params: &ListParams) -> Result
     })
 }
 
+/// How many times a change is tried again after losing a race with another write.
+const MODIFY_TRIES: usize = 16;
+
+/// How [`modify`] ended.
+pub enum Modified<T> {
+    /// The change was written; the session as written, and what the change returned.
+    Saved(CheckoutSession, T),
+    /// The session is no longer open, as it now stands.
+    NotOpen(CheckoutSession),
+    NotFound,
+}
+
+/// Reads an open session, changes it with `change` and writes it back, as one step that no
+/// concurrent write can undo: when another write (a merchant's `PATCH`, the customer's form on
+/// another node) changed the session in between, this one is not written; the session is read
+/// again and `change` runs again on what it is now. `change` decides on the session it is given
+/// and may refuse (its error is returned and nothing is written); `visible` says whether the
+/// caller may see the session at all.
+pub async fn modify<T, E: From<Error>>(
+    ctx: &Context,
+    id: Uuid,
+    visible: impl Fn(&CheckoutSession) -> bool,
+    mut change: impl AsyncFnMut(&mut CheckoutSession) -> std::result::Result<T, E>,
+) -> std::result::Result<Modified<T>, E> {
+    let mut session = current(ctx, id).await?.map(Arc::unwrap_or_clone);
+    for _ in 0..MODIFY_TRIES {
+        let Some(mut s) = session.filter(|s| visible(s)) else {
+            return Ok(Modified::NotFound);
+        };
+        if s.status != Status::Open {
+            return Ok(Modified::NotOpen(s));
+        }
+        let out = change(&mut s).await?;
+        s.updated_at = time::now();
+        if ctx
+            .store
+            .update_open_session(&s)
+            .await
+            .map_err(Error::from)?
+        {
+            s.version += 1;
+            return Ok(Modified::Saved(s, out));
+        }
+        // Another write got there first, or the session closed: see it as it is now. An open
+        // session past its time is expired first, as `current` does.
+        session = ctx.store.session_uncached(id).await.map_err(Error::from)?;
+        if let Some(s) = &session
+            && s.is_due_to_expire(time::now())
+        {
+            session = current(ctx, id).await?.map(Arc::unwrap_or_clone);
+        }
+    }
+    Err(Error::Conflict {
+        code: "checkout_session_busy",
+        message: "the checkout session is being changed by other requests; try again".into(),
+    }
+    .into())
+}
+
 /// Applies a partial update to an open session. `status` may be set to `expired` and nothing
 /// else; other read-only fields are refused.
 pub async fn update(
@@ -300,29 +360,33 @@ pub async fn update(
         return Err(Error::Invalid(errors));
     }
 
-    let mut session = retrieve(ctx, caller, id).await?;
-    if session.status != Status::Open {
-        return Err(not_open(&session));
-    }
-    let mut merged = session.fields.to_json();
-    for (name, value) in patch
-        .into_iter()
-        .filter(|(k, _)| WRITABLE.contains(&k.as_str()))
-    {
-        merged.insert(name, value);
-    }
-    let now = time::now();
-    session.fields = SessionFields::parse(&merged, &rules(ctx, caller, now, session.created_at))
-        .map_err(Error::Invalid)?;
-    session.updated_at = now;
-    // A new quantity or currency may change the coupon's discount, and the QR code's amount.
-    super::checkout::reprice(ctx, &mut session, now).await?;
-    if !ctx.store.update_open_session(&session).await? {
-        let latest = retrieve(ctx, caller, id).await?;
-        return Err(not_open(&latest));
+    let visible = |s: &CheckoutSession| {
+        s.organization_id == caller.organization_id && s.environment == caller.environment
+    };
+    let modified = modify(ctx, id, visible, async |session: &mut CheckoutSession| {
+        let mut merged = session.fields.to_json();
+        for (name, value) in patch.iter().filter(|(k, _)| WRITABLE.contains(&k.as_str())) {
+            merged.insert(name.clone(), value.clone());
+        }
+        let now = time::now();
+        session.fields =
+            SessionFields::parse(&merged, &rules(ctx, caller, now, session.created_at))
+                .map_err(Error::Invalid)?;
+        // A new quantity or currency may change the coupon's discount, and the QR code's
+        // amount.
+        super::checkout::reprice(ctx, session, now).await?;
+        Ok::<(), Error>(())
+    })
+    .await?;
+    match modified {
+        Modified::Saved(..) => {}
+        Modified::NotOpen(latest) => return Err(not_open(&latest)),
+        Modified::NotFound => return Err(Error::NotFound("checkout session")),
     }
     if expire {
-        ctx.store.expire_session(id, now, &ctx.public_url).await?;
+        ctx.store
+            .expire_session(id, time::now(), &ctx.public_url)
+            .await?;
     }
     retrieve(ctx, caller, id).await
 }

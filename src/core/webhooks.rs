@@ -144,11 +144,16 @@ pub async fn deliveries(
             .await?
             .iter()
             .map(|a| {
+                // An attempt is logged before it is made; one with no outcome is under way,
+                // or was cut short when its node stopped (the endpoint may have seen it).
+                let unfinished = "no outcome recorded: the attempt is under way, or caisse \
+                                  stopped while making it";
                 json!({
                     "attempted_at": time::rfc3339(&a.attempted_at),
+                    "finished_at": a.finished_at.as_ref().map(time::rfc3339),
                     "status_code": a.status_code,
-                    "error": a.error,
-                    "duration_ms": a.duration_ms,
+                    "error": a.error.as_deref().or(a.finished_at.is_none().then_some(unfinished)),
+                    "duration_ms": a.finished_at.is_some().then_some(a.duration_ms),
                 })
             })
             .collect();

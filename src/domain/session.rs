@@ -507,6 +507,9 @@ pub struct CheckoutSession {
     /// Coupon codes tried on the page since `coupon_window_started_at`, for rate limiting.
     pub coupon_attempts: i64,
     pub coupon_window_started_at: Option<DateTime<Utc>>,
+    /// How many times the stored session has been written. A write is made against the version
+    /// it read, so a concurrent write is never silently undone (see `Store::update_open_session`).
+    pub version: i64,
 }
 
 impl CheckoutSession {

@@ -58,6 +58,7 @@ pub(super) struct SessionRow {
     pub updated_at: DateTime<Utc>,
     pub coupon_attempts: i64,
     pub coupon_window_started_at: Option<DateTime<Utc>>,
+    pub version: i64,
 }
 
 fn parsed<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, StoreError> {
@@ -125,6 +126,7 @@ impl TryFrom<SessionRow> for CheckoutSession {
             updated_at: r.updated_at,
             coupon_attempts: r.coupon_attempts,
             coupon_window_started_at: r.coupon_window_started_at,
+            version: r.version,
         })
     }
 }
@@ -187,7 +189,17 @@ macro_rules! bind_session {
 }
 pub(super) use bind_session;
 
-/// The columns of `checkout_sessions`, in the order [`bind_session`] binds them.
+/// The columns of `checkout_sessions` a session is read from: those it is written to, and its
+/// version, which only the database counts up.
+macro_rules! session_row {
+    () => {
+        concat!(session_columns!(), ", version")
+    };
+}
+pub(super) use session_row;
+
+/// The columns of `checkout_sessions` a session is written to, in the order [`bind_session`]
+/// binds them.
 macro_rules! session_columns {
     () => {
         "checkout_session_id, organization_id, created_by, environment, status, amount, \

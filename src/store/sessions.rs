@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::rows::{SessionRow, bind_session, session_columns, session_placeholders};
+use super::rows::{SessionRow, bind_session, session_columns, session_placeholders, session_row};
 use super::webhooks::write_events;
 use super::{Store, StoreError, StoreResult, is_unique_violation, on_pool, sql};
 use crate::domain::event::{Event, EventType};
@@ -65,7 +65,7 @@ pub struct ListQuery {
 
 const SELECT_SESSION: &str = concat!(
     "SELECT ",
-    session_columns!(),
+    session_row!(),
     " FROM checkout_sessions WHERE checkout_session_id = $1"
 );
 
@@ -199,6 +199,19 @@ impl Store {
         Ok(session)
     }
 
+    /// A session as the database holds it now, never from the cache: for a writer that lost a
+    /// race and must see the write that won (on PostgreSQL another node's write reaches this
+    /// node's cache only when its announcement does).
+    pub async fn session_uncached(&self, id: Uuid) -> StoreResult<Option<CheckoutSession>> {
+        let row: Option<SessionRow> = on_pool!(self, read, |pool, d| {
+            sqlx::query_as(SELECT_SESSION)
+                .bind(id)
+                .fetch_optional(&mut *pool)
+                .await?
+        });
+        row.map(CheckoutSession::try_from).transpose()
+    }
+
     /// After a write to session `id` (whatever its outcome): the cache must read it again.
     fn forget_session(&self, id: Uuid) {
         self.cache.sessions.invalidate(&id);
@@ -211,14 +224,14 @@ impl Store {
             let page = match q.sort {
                 SortOrder::CreatedDesc => concat!(
                     "SELECT ",
-                    session_columns!(),
+                    session_row!(),
                     " FROM checkout_sessions WHERE organization_id = $1 AND environment = $2 \
                      AND ($3 IS NULL OR status = $3) \
                      ORDER BY created_at DESC, checkout_session_id DESC LIMIT $4 OFFSET $5"
                 ),
                 SortOrder::CreatedAsc => concat!(
                     "SELECT ",
-                    session_columns!(),
+                    session_row!(),
                     " FROM checkout_sessions WHERE organization_id = $1 AND environment = $2 \
                      AND ($3 IS NULL OR status = $3) \
                      ORDER BY created_at ASC, checkout_session_id ASC LIMIT $4 OFFSET $5"
@@ -250,19 +263,25 @@ impl Store {
         Ok((sessions, total))
     }
 
-    /// Writes every field of an open session. False when it is no longer open: a completion or
-    /// an expiry got there first, and this write is dropped.
+    /// Writes every field of an open session, if it is still the version that was read
+    /// (`session.version`), and counts the version up. False when nothing was written: the
+    /// session is no longer open (a completion or an expiry got there first), or another write
+    /// changed it since it was read; the caller reads it again and decides (see
+    /// `core::sessions::modify`). Checking the version rather than writing only the changed
+    /// columns keeps each write whole: a change is decided on the session as it stands, so a
+    /// coupon is repriced on the amount a merchant just set, not on the one before.
     pub async fn update_open_session(&self, session: &CheckoutSession) -> StoreResult<bool> {
         let update = concat!(
             "UPDATE checkout_sessions SET (",
             session_columns!(),
-            ") = (",
+            ", version) = (",
             session_placeholders!(),
-            ") WHERE checkout_session_id = $1 AND status = 'open'"
+            ", version + 1) WHERE checkout_session_id = $1 AND status = 'open' AND version = $45"
         );
         let updated = async {
             Ok(on_pool!(self, write, |pool, d| {
                 bind_session!(sqlx::query(update), session)
+                    .bind(session.version)
                     .execute(&mut *pool)
                     .await?
                     .rows_affected()
@@ -296,10 +315,10 @@ impl Store {
             let mut tx = pool.begin().await?;
             let completed: Option<SessionRow> = sqlx::query_as(concat!(
                 "UPDATE checkout_sessions SET status = 'completed', payment_provider = $2, \
-                 provider_reference = $3, completed_at = $4, updated_at = $4 \
+                 provider_reference = $3, completed_at = $4, updated_at = $4, version = version + 1 \
                  WHERE checkout_session_id = $1 AND status = 'open' AND expires_at > $4 \
                  AND amount * quantity - amount_discount = $5 RETURNING ",
-                session_columns!()
+                session_row!()
             ))
             .bind(payment.session_id)
             .bind(payment.provider)
@@ -404,20 +423,20 @@ impl Store {
             let rows: Vec<SessionRow> = sqlx::query_as(sql(
                 d,
                 concat!(
-                    "UPDATE checkout_sessions SET status = 'expired', updated_at = $1 \
+                    "UPDATE checkout_sessions SET status = 'expired', updated_at = $1, version = version + 1 \
                      WHERE checkout_session_id IN (SELECT checkout_session_id FROM checkout_sessions \
                      WHERE status = 'open' AND ($4 IS NULL OR organization_id = $4) \
                      AND (checkout_session_id = $3 OR ($3 IS NULL AND expires_at <= $1)) LIMIT $2) \
                      RETURNING ",
-                    session_columns!()
+                    session_row!()
                 ),
                 concat!(
-                    "UPDATE checkout_sessions SET status = 'expired', updated_at = $1 \
+                    "UPDATE checkout_sessions SET status = 'expired', updated_at = $1, version = version + 1 \
                      WHERE checkout_session_id IN (SELECT checkout_session_id FROM checkout_sessions \
                      WHERE status = 'open' AND ($4::uuid IS NULL OR organization_id = $4) \
                      AND (checkout_session_id = $3 OR ($3::uuid IS NULL AND expires_at <= $1)) LIMIT $2 \
                      FOR UPDATE SKIP LOCKED) AND status = 'open' RETURNING ",
-                    session_columns!()
+                    session_row!()
                 ),
             ))
             .bind(now)

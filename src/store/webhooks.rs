@@ -28,6 +28,11 @@ pub struct WebhookEndpoint {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueDelivery {
     pub id: Uuid,
+    /// The attempt about to be made, already in the log (see [`Store::claim_deliveries`]).
+    #[sqlx(skip)]
+    pub attempt_id: Uuid,
+    #[sqlx(skip)]
+    pub attempted_at: DateTime<Utc>,
     pub event_id: Uuid,
     /// Attempts so far, this one included.
     pub attempts: i64,
@@ -60,6 +65,9 @@ pub struct Attempt {
     pub status_code: Option<i32>,
     pub error: Option<String>,
     pub duration_ms: i64,
+    /// When its outcome was recorded; `None` while it is being made, and for good when the
+    /// node making it stopped before it knew the answer (the endpoint may have seen it).
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 /// What became of a delivery after an attempt.
@@ -185,7 +193,9 @@ impl Store {
     }
 
     /// Claims up to `limit` deliveries that are due, holding them until `lock_until`, and counts
-    /// the attempt about to be made. On PostgreSQL, rows another node holds are skipped.
+    /// and logs the attempt about to be made, before it is made: a node killed while an attempt
+    /// is under way leaves it in the log, unfinished, so the log holds every request an
+    /// endpoint may have seen. On PostgreSQL, rows another node holds are skipped.
     pub async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
@@ -223,6 +233,20 @@ impl Store {
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;
+                let delivery = DueDelivery {
+                    attempt_id: Uuid::new_v4(),
+                    attempted_at: now,
+                    ..delivery
+                };
+                sqlx::query(
+                    "INSERT INTO webhook_attempts (id, delivery_id, attempted_at, duration_ms) \
+                     VALUES ($1, $2, $3, 0)",
+                )
+                .bind(delivery.attempt_id)
+                .bind(delivery.id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
                 due.push(delivery);
             }
             tx.commit().await?;
@@ -230,7 +254,8 @@ impl Store {
         }))
     }
 
-    /// Records an attempt and what follows from it, releasing the claim.
+    /// Records the outcome of an attempt logged by its claim, and what follows from it,
+    /// releasing the claim.
     pub async fn record_attempt(
         &self,
         attempt: &Attempt,
@@ -244,15 +269,14 @@ impl Store {
         on_pool!(self, write, |pool, d| {
             let mut tx = pool.begin().await?;
             sqlx::query(
-                "INSERT INTO webhook_attempts (id, delivery_id, attempted_at, status_code, error, \
-                 duration_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+                "UPDATE webhook_attempts SET status_code = $2, error = $3, duration_ms = $4, \
+                 finished_at = $5 WHERE id = $1",
             )
             .bind(attempt.id)
-            .bind(attempt.delivery_id)
-            .bind(attempt.attempted_at)
             .bind(attempt.status_code)
             .bind(&attempt.error)
             .bind(attempt.duration_ms)
+            .bind(attempt.finished_at)
             .execute(&mut *tx)
             .await?;
             sqlx::query(

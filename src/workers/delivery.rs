@@ -6,7 +6,6 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use uuid::Uuid;
 
 use super::Stopping;
 use crate::core::Context;
@@ -59,7 +58,6 @@ async fn attempt(
     d: &DueDelivery,
 ) -> Result<(), StoreError> {
     let started = Instant::now();
-    let now = time::now();
     let retry_base = chrono::Duration::milliseconds(ctx.settings.webhook_retry_base_ms as i64);
     let (status, error) = if d.endpoint_deleted {
         (None, Some("the endpoint was deleted".to_string()))
@@ -82,15 +80,16 @@ async fn attempt(
     let next = if d.endpoint_deleted {
         AttemptOutcome::Failed
     } else {
-        outcome(status, d.attempts, d.created_at, now, retry_base)
+        outcome(status, d.attempts, d.created_at, d.attempted_at, retry_base)
     };
     let record = Attempt {
-        id: Uuid::new_v4(),
+        id: d.attempt_id,
         delivery_id: d.id,
-        attempted_at: now,
+        attempted_at: d.attempted_at,
         status_code: status.map(i32::from),
         error,
         duration_ms: started.elapsed().as_millis() as i64,
+        finished_at: Some(time::now()),
     };
     tracing::info!(delivery = %d.id, event = %d.event_id, status = ?status, outcome = ?next, "webhook attempt");
     ctx.store.record_attempt(&record, next).await

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod checkout_sessions;
+mod concurrent_writes;
 mod coupons;
 mod fast_paths;
 mod health;
