@@ -1,6 +1,7 @@
 //! caisse as separate processes: webhook deliveries survive a server killed in the middle of
-//! them, two nodes on one PostgreSQL database share the work without doing it twice, and what
-//! one node changes shows on the other's pages at once although each keeps sessions in memory.
+//! them (and the delivery log shows every attempt), two nodes on one PostgreSQL database share
+//! the work without doing it twice, neither undoes the other's writes, and what one node
+//! changes shows on the other's pages at once although each keeps sessions in memory.
 
 #[path = "support/process.rs"]
 mod process;
@@ -448,6 +449,69 @@ async fn a_change_through_one_node_shows_on_the_other_nodes_page() {
         "a shows b's changes after listening again\n{}",
         a.output_for_diagnosis()
     );
+    drop((a, b));
+    admin.close().await;
+}
+
+/// Two merchants' writes to one session through two nodes at once (a title through one, an
+/// amount through the other): both answer 200 and both are kept, although each node read the
+/// session before the other wrote it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_through_two_nodes_at_once_are_both_kept() {
+    let Some((admin, ws, _)) = postgres_workspace().await else {
+        return;
+    };
+    let client = client();
+    let (a, b, key) = two_nodes(&ws, &client).await;
+    for i in 0..20 {
+        let s = post(&client, &a, &key, "/v1/checkout_sessions", &session_body()).await;
+        let path = format!(
+            "/v1/checkout_sessions/{}",
+            s["checkout_session_id"].as_str().unwrap()
+        );
+        let title = format!("Pagne wax n°{i}");
+        let amount = 20_000 + i;
+        let patch = |server: &Server, body: Value| {
+            client
+                .patch(server.url(&path))
+                .header("X-API-KEY", &key)
+                .json(&body)
+                .send()
+        };
+        let (x, y) = tokio::join!(
+            patch(&a, json!({"title": title})),
+            patch(&b, json!({"amount": amount}))
+        );
+        assert_eq!(
+            (x.unwrap().status().as_u16(), y.unwrap().status().as_u16()),
+            (200, 200),
+            "race {i}"
+        );
+        // Each node sees both (the other node's write within a notification's delay).
+        for server in [&a, &b] {
+            let mut read = Value::Null;
+            for _ in 0..30 {
+                read = client
+                    .get(server.url(&path))
+                    .header("X-API-KEY", &key)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if read["title"] == title.as_str() && read["amount"] == amount {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert_eq!(
+                (read["title"].as_str(), read["amount"].as_i64()),
+                (Some(title.as_str()), Some(amount)),
+                "race {i}: both writes are kept"
+            );
+        }
+    }
     drop((a, b));
     admin.close().await;
 }

@@ -301,7 +301,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "webhooks",
         include_str!("../../migrations/sqlite/0004_webhooks.sql"),
     ),
-    // 5 is PostgreSQL's trigger announcing session changes; SQLite has no other node to tell.
+    (
+        5,
+        "session changes",
+        include_str!("../../migrations/sqlite/0005_session_changes.sql"),
+    ),
     (
         6,
         "durability",
@@ -473,4 +477,43 @@ impl Store {
 /// Whether an error is the violation of a unique constraint.
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_schemas_have_the_same_migrations_in_order() {
+        let versions = |files: &[MigrationFile]| {
+            files
+                .iter()
+                .map(|&(v, name, _)| (v, name))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(versions(SQLITE_MIGRATIONS), versions(POSTGRES_MIGRATIONS));
+        for (i, &(version, _, _)) in SQLITE_MIGRATIONS.iter().enumerate() {
+            assert_eq!(version, i as i64 + 1, "numbered from 1 without a gap");
+        }
+    }
+
+    #[test]
+    fn every_migration_file_is_listed() {
+        for (dir, files) in [
+            ("sqlite", SQLITE_MIGRATIONS),
+            ("postgres", POSTGRES_MIGRATIONS),
+        ] {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/").to_string() + dir;
+            let mut on_disk: Vec<String> = std::fs::read_dir(&path)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            on_disk.sort();
+            let listed: Vec<String> = files
+                .iter()
+                .map(|&(v, name, _)| format!("{v:04}_{}.sql", name.replace(' ', "_")))
+                .collect();
+            assert_eq!(on_disk, listed, "{dir}");
+        }
+    }
 }
