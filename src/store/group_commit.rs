@@ -16,12 +16,14 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use sqlx::sqlite::SqliteConnection;
 use tokio::sync::oneshot;
 
-use super::rows::{bind_session, session_columns};
+use super::rows::{
+    SESSION_COLUMNS, bind_session, bind_values, column_names, session_columns, with_session_columns,
+};
 use super::writer::{Held, Writer};
 use super::{Outage, StoreError, StoreResult, is_unique_violation};
 use crate::domain::session::CheckoutSession;
 
-/// Rows per statement: 44 columns each stays far below SQLite's 32,766 bound parameters.
+/// Rows per statement: 44 columns each (in [`SESSION_COLUMNS`]) stays far below SQLite's 32,766 bound parameters.
 /// Statements have a power of two of rows (a queue of 37 is written as 32 + 4 + 1), so the
 /// connection keeps seven prepared statements, not one per queue length.
 const MAX_ROWS: usize = 64;
@@ -120,8 +122,7 @@ async fn write(mut held: Held, mut batch: Vec<(CheckoutSession, Reply)>) {
 fn statement(rows: usize) -> &'static str {
     static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
     let all = STATEMENTS.get_or_init(|| {
-        let columns = session_columns!().split(',').count();
-        let row = format!("({})", vec!["?"; columns].join(", "));
+        let row = format!("({})", vec!["?"; SESSION_COLUMNS].join(", "));
         (0..=MAX_ROWS.ilog2())
             .map(|power| {
                 format!(
@@ -142,10 +143,9 @@ mod tests {
 
     #[test]
     fn a_statement_has_one_placeholder_per_column_and_row() {
-        let columns = session_columns!().split(',').count();
-        assert_eq!(columns, 44);
+        assert_eq!(session_columns!().split(',').count(), SESSION_COLUMNS);
         for rows in [1, 2, 4, 32, MAX_ROWS] {
-            assert_eq!(statement(rows).matches('?').count(), rows * columns);
+            assert_eq!(statement(rows).matches('?').count(), rows * SESSION_COLUMNS);
         }
     }
 }

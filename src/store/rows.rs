@@ -131,63 +131,101 @@ impl TryFrom<SessionRow> for CheckoutSession {
     }
 }
 
-/// Binds every column of a session, in the order of [`session_columns`], to `$1…$44`.
+/// The one list of the columns a session is written to, each beside the value written to it:
+/// the column list of every statement, the bound values and their placeholders all come from
+/// here, so a column added or moved changes one line, and two columns can never be bound in
+/// each other's place. Calls `$then!($($args)* ; name: value, …)`, with `$s` the session and
+/// `$f` its fields in the values.
+macro_rules! with_session_columns {
+    ($then:ident!($($args:tt)*), $s:ident, $f:ident) => {
+        $then!($($args)* ;
+            checkout_session_id: $s.id,
+            organization_id: $s.organization_id,
+            created_by: $s.created_by.clone(),
+            environment: $s.environment.as_str(),
+            status: $s.status.as_str(),
+            amount: $f.amount,
+            currency_code: $f.currency.code(),
+            quantity: $f.quantity,
+            allow_quantity: $f.allow_quantity,
+            allow_coupon_code: $f.allow_coupon_code,
+            is_pos: $f.is_pos,
+            is_spi: $f.is_spi,
+            allowed_providers: $f.allowed_providers.as_ref().map(|l| l.to_string()),
+            title: $f.title.clone(),
+            public_description: $f.public_description.clone(),
+            customer_name: $f.customer_name.clone(),
+            customer_email: $f.customer_email.clone(),
+            customer_phone: $f.customer_phone.clone(),
+            customer_id: $f.customer_id,
+            metadata: $f.metadata.clone().map(sqlx::types::Json),
+            success_url: $f.success_url.clone(),
+            cancel_url: $f.cancel_url.clone(),
+            expires_at: $f.expires_at,
+            qr_code_type: $f.qr_code_type.as_str(),
+            qr_code_data: $f.qr_code_data.as_ref().map(|d| sqlx::types::Json(d.to_json())),
+            spi_account_number: $f.spi_account_number.clone(),
+            spi_qr_code_id: $s.spi_qr_code_id,
+            qr_payload: $s.qr_payload.clone(),
+            payment_link_id: $f.payment_link_id,
+            payment_request_id: $f.payment_request_id,
+            price_id: $f.price_id,
+            product_id: $f.product_id,
+            subscription_id: $f.subscription_id,
+            installment_plan_id: $f.installment_plan_id,
+            coupon_id: $s.coupon_id,
+            coupon_code: $s.coupon_code.clone(),
+            amount_discount: $s.amount_discount,
+            payment_provider: $s.payment_provider.clone(),
+            provider_reference: $s.provider_reference.clone(),
+            completed_at: $s.completed_at,
+            created_at: $s.created_at,
+            updated_at: $s.updated_at,
+            coupon_attempts: $s.coupon_attempts,
+            coupon_window_started_at: $s.coupon_window_started_at,
+        )
+    };
+}
+
+/// `.bind(…)` of each value of [`with_session_columns`], in its order.
+macro_rules! bind_values {
+    ($query:expr ; $($column:ident: $value:expr),+ $(,)?) => {
+        $query $(.bind($value))+
+    };
+}
+
+/// The names of [`with_session_columns`], separated by commas, as a literal.
+macro_rules! column_names {
+    (; $first:ident: $v:expr $(, $column:ident: $value:expr)* $(,)?) => {
+        concat!(stringify!($first) $(, ", ", stringify!($column))*)
+    };
+}
+
+/// How many columns [`with_session_columns`] lists.
+macro_rules! column_count {
+    (; $($column:ident: $value:expr),+ $(,)?) => {
+        [$(stringify!($column)),+].len()
+    };
+}
+
+/// Binds every column of a session, in the order of [`session_columns`].
 macro_rules! bind_session {
-    ($query:expr, $s:expr) => {{
-        let s: &$crate::domain::session::CheckoutSession = $s;
+    ($query:expr, $session:expr) => {{
+        let s: &$crate::domain::session::CheckoutSession = $session;
         let f = &s.fields;
-        $query
-            .bind(s.id)
-            .bind(s.organization_id)
-            .bind(s.created_by.clone())
-            .bind(s.environment.as_str())
-            .bind(s.status.as_str())
-            .bind(f.amount)
-            .bind(f.currency.code())
-            .bind(f.quantity)
-            .bind(f.allow_quantity)
-            .bind(f.allow_coupon_code)
-            .bind(f.is_pos)
-            .bind(f.is_spi)
-            .bind(f.allowed_providers.as_ref().map(|l| l.to_string()))
-            .bind(f.title.clone())
-            .bind(f.public_description.clone())
-            .bind(f.customer_name.clone())
-            .bind(f.customer_email.clone())
-            .bind(f.customer_phone.clone())
-            .bind(f.customer_id)
-            .bind(f.metadata.clone().map(sqlx::types::Json))
-            .bind(f.success_url.clone())
-            .bind(f.cancel_url.clone())
-            .bind(f.expires_at)
-            .bind(f.qr_code_type.as_str())
-            .bind(
-                f.qr_code_data
-                    .as_ref()
-                    .map(|d| sqlx::types::Json(d.to_json())),
-            )
-            .bind(f.spi_account_number.clone())
-            .bind(s.spi_qr_code_id)
-            .bind(s.qr_payload.clone())
-            .bind(f.payment_link_id)
-            .bind(f.payment_request_id)
-            .bind(f.price_id)
-            .bind(f.product_id)
-            .bind(f.subscription_id)
-            .bind(f.installment_plan_id)
-            .bind(s.coupon_id)
-            .bind(s.coupon_code.clone())
-            .bind(s.amount_discount)
-            .bind(s.payment_provider.clone())
-            .bind(s.provider_reference.clone())
-            .bind(s.completed_at)
-            .bind(s.created_at)
-            .bind(s.updated_at)
-            .bind(s.coupon_attempts)
-            .bind(s.coupon_window_started_at)
+        with_session_columns!(bind_values!($query), s, f)
     }};
 }
-pub(super) use bind_session;
+pub(super) use {bind_session, bind_values, column_names, with_session_columns};
+
+/// The columns of `checkout_sessions` a session is written to, in the order [`bind_session`]
+/// binds them, as a literal for `concat!`.
+macro_rules! session_columns {
+    () => {
+        with_session_columns!(column_names!(), s, f)
+    };
+}
+pub(super) use session_columns;
 
 /// The columns of `checkout_sessions` a session is read from: those it is written to, and its
 /// version, which only the database counts up.
@@ -198,28 +236,16 @@ macro_rules! session_row {
 }
 pub(super) use session_row;
 
-/// The columns of `checkout_sessions` a session is written to, in the order [`bind_session`]
-/// binds them.
-macro_rules! session_columns {
-    () => {
-        "checkout_session_id, organization_id, created_by, environment, status, amount, \
-         currency_code, quantity, allow_quantity, allow_coupon_code, is_pos, is_spi, \
-         allowed_providers, title, public_description, customer_name, customer_email, \
-         customer_phone, customer_id, metadata, success_url, cancel_url, expires_at, qr_code_type, \
-         qr_code_data, spi_account_number, spi_qr_code_id, qr_payload, payment_link_id, \
-         payment_request_id, price_id, product_id, subscription_id, installment_plan_id, coupon_id, \
-         coupon_code, amount_discount, payment_provider, provider_reference, completed_at, \
-         created_at, updated_at, coupon_attempts, coupon_window_started_at"
-    };
-}
-pub(super) use session_columns;
+/// How many columns a session is written to.
+pub(super) const SESSION_COLUMNS: usize = with_session_columns!(column_count!(), s, f);
 
-/// `$1, …, $44`: one placeholder per column of [`session_columns`].
-macro_rules! session_placeholders {
-    () => {
-        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, \
-         $37, $38, $39, $40, $41, $42, $43, $44"
-    };
+/// `$1, …, $n` for the `n` columns a session is written to.
+pub(super) fn session_placeholders() -> &'static str {
+    static PLACEHOLDERS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        (1..=SESSION_COLUMNS)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    &PLACEHOLDERS
 }
-pub(super) use session_placeholders;

@@ -1,11 +1,14 @@
 //! Checkout sessions, and the idempotency records of their creation.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::rows::{SessionRow, bind_session, session_columns, session_placeholders, session_row};
+use super::rows::{
+    SESSION_COLUMNS, SessionRow, bind_session, bind_values, column_names, session_columns,
+    session_placeholders, session_row, with_session_columns,
+};
 use super::webhooks::write_events;
 use super::{Store, StoreError, StoreResult, is_unique_violation, on_pool, sql};
 use crate::domain::event::{Event, EventType};
@@ -78,13 +81,14 @@ impl Store {
         session: &CheckoutSession,
         idempotency: Option<&IdempotencyRecord>,
     ) -> StoreResult<()> {
-        let insert = concat!(
-            "INSERT INTO checkout_sessions (",
-            session_columns!(),
-            ") VALUES (",
-            session_placeholders!(),
-            ")"
-        );
+        static INSERT: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "INSERT INTO checkout_sessions ({}) VALUES ({})",
+                session_columns!(),
+                session_placeholders()
+            )
+        });
+        let insert = INSERT.as_str();
         let Some(r) = idempotency else {
             if let super::Backend::Sqlite {
                 writer, inserts, ..
@@ -271,13 +275,16 @@ impl Store {
     /// columns keeps each write whole: a change is decided on the session as it stands, so a
     /// coupon is repriced on the amount a merchant just set, not on the one before.
     pub async fn update_open_session(&self, session: &CheckoutSession) -> StoreResult<bool> {
-        let update = concat!(
-            "UPDATE checkout_sessions SET (",
-            session_columns!(),
-            ", version) = (",
-            session_placeholders!(),
-            ", version + 1) WHERE checkout_session_id = $1 AND status = 'open' AND version = $45"
-        );
+        static UPDATE: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "UPDATE checkout_sessions SET ({}, version) = ({}, version + 1) \
+                 WHERE checkout_session_id = $1 AND status = 'open' AND version = ${}",
+                session_columns!(),
+                session_placeholders(),
+                SESSION_COLUMNS + 1
+            )
+        });
+        let update = UPDATE.as_str();
         let updated = async {
             Ok(on_pool!(self, write, |pool, d| {
                 bind_session!(sqlx::query(update), session)
