@@ -149,6 +149,23 @@ enum CouponAction {
     },
 }
 
+/// An operator's command for an organization: one that does not exist is named.
+async fn existing_organization(ctx: &Context, id: Uuid) -> Result<(), Box<dyn std::error::Error>> {
+    match organizations::get(ctx, id).await {
+        Ok(_) => Ok(()),
+        Err(caisse::core::Error::NotFound(_)) => Err(format!("no organization {id}").into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The fields of a `json!({…})` object, as the API reads them from a body.
+fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match value {
+        serde_json::Value::Object(fields) => fields,
+        _ => serde_json::Map::new(),
+    }
+}
+
 fn environment(s: &str) -> Environment {
     s.parse().unwrap_or(Environment::Test)
 }
@@ -212,9 +229,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 success_url,
                 cancel_url,
             } = action;
-            if ctx.store.organization(organization).await?.is_none() {
-                return Err(format!("no organization {organization}").into());
-            }
+            existing_organization(&ctx, organization).await?;
             let caller = Caller {
                 organization_id: organization,
                 environment: environment(&env),
@@ -226,10 +241,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 "allow_quantity": allow_quantity, "allow_coupon_code": allow_coupon_code,
                 "success_url": success_url, "cancel_url": cancel_url,
             });
-            let created =
-                sessions::create(&ctx, &caller, body.to_string().as_bytes(), None).await?;
-            let session: serde_json::Value = serde_json::from_str(&created.body)?;
-            println!("{}", session["url"].as_str().unwrap_or_default());
+            let session = sessions::create(&ctx, &caller, &object(body)).await?;
+            println!("{}", session.url(&ctx.public_url));
         }
         Command::Coupon {
             action:
@@ -248,9 +261,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     inactive,
                 },
         } => {
-            if ctx.store.organization(organization).await?.is_none() {
-                return Err(format!("no organization {organization}").into());
-            }
+            existing_organization(&ctx, organization).await?;
             let caller = Caller {
                 organization_id: organization,
                 environment: environment(&env),
@@ -270,8 +281,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 "max_quantity_per_use": max_quantity_per_use, "valid_from": valid_from,
                 "expires_at": expires_at, "description": description, "is_active": !inactive,
             });
-            let coupon =
-                caisse::core::coupons::create(&ctx, &caller, body.to_string().as_bytes()).await?;
+            let coupon = caisse::core::coupons::create(&ctx, &caller, &object(body)).await?;
             println!("{}", coupon.id);
         }
     }
@@ -311,13 +321,9 @@ async fn seed_demo(ctx: &Context) -> Result<(), Box<dyn std::error::Error>> {
         "allow_quantity": true, "allow_coupon_code": true,
         "expires_at": caisse::domain::time::rfc3339(&(caisse::domain::time::now() + chrono::Duration::days(30))),
     });
-    let created = sessions::create(ctx, &caller, body.to_string().as_bytes(), None).await?;
-    let session: serde_json::Value = serde_json::from_str(&created.body)?;
+    let session = sessions::create(ctx, &caller, &object(body)).await?;
     println!("New database: created the demo organization {}.", org.id);
     println!("Test API key (shown once): {plaintext}");
-    println!(
-        "Demo checkout: {}",
-        session["url"].as_str().unwrap_or_default()
-    );
+    println!("Demo checkout: {}", session.url(&ctx.public_url));
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! give their details and pick a way to pay. Every amount is recomputed here, on the server;
 //! the page only ever shows what this module stored.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -85,37 +85,6 @@ async fn change<T>(
     }
 }
 
-/// Recomputes the discount of the applied coupon for the session's current quantity and
-/// currency, and the QR code for its total. A coupon that no longer applies is taken off, and
-/// returned so the customer can be told.
-pub async fn reprice(
-    ctx: &Context,
-    session: &mut CheckoutSession,
-    now: DateTime<Utc>,
-) -> std::result::Result<Option<Rejection>, StoreError> {
-    let mut dropped = None;
-    session.amount_discount = 0;
-    if let Some(id) = session.coupon_id {
-        let coupon = ctx.store.coupon(id).await?;
-        let checked = match &coupon {
-            Some(c) => c
-                .check(session.fields.currency, session.fields.quantity, now)
-                .map(|()| c),
-            None => Err(Rejection::NotFound),
-        };
-        match checked {
-            Ok(c) => session.amount_discount = c.discount(session.totals().subtotal),
-            Err(r) => {
-                session.coupon_id = None;
-                session.coupon_code = None;
-                dropped = Some(r);
-            }
-        }
-    }
-    session.refresh_qr();
-    Ok(dropped)
-}
-
 /// Sets the quantity the customer chose, within 1..=max; anything else changes nothing.
 pub async fn set_quantity(
     ctx: &Context,
@@ -133,7 +102,7 @@ pub async fn set_quantity(
             return Err(Problem::NotAllowed);
         }
         session.fields.quantity = quantity.ok_or(Problem::Quantity { max })?;
-        let dropped = reprice(ctx, session, time::now()).await?;
+        let dropped = sessions::reprice(ctx, session, time::now()).await?;
         Ok(dropped.map(|_| Notice::CouponRemoved))
     })
     .await
@@ -172,7 +141,7 @@ pub async fn apply_coupon(ctx: &Context, id: Uuid, code: &str) -> Result<Checkou
         if let (Ok(()), Some(c)) = (&outcome, &coupon) {
             session.coupon_id = Some(c.id);
             session.coupon_code = Some(c.fields.code.as_str().to_string());
-            reprice(ctx, session, now).await?;
+            sessions::reprice(ctx, session, now).await?;
         }
         // The attempt is recorded whether or not the code was good.
         Ok(outcome)
@@ -185,7 +154,7 @@ pub async fn remove_coupon(ctx: &Context, id: Uuid) -> Result<CheckoutSession> {
     let (session, ()) = change(ctx, id, async |session: &mut CheckoutSession| {
         session.coupon_id = None;
         session.coupon_code = None;
-        reprice(ctx, session, time::now()).await?;
+        sessions::reprice(ctx, session, time::now()).await?;
         Ok(())
     })
     .await?;

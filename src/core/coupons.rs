@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::input::{paging, parse_object};
+use super::input::paging;
 use super::{Caller, Context, Error, Result};
 use crate::domain::coupon::{Coupon, CouponFields, READ_ONLY, WRITABLE};
 use crate::domain::fields::{Field, FieldError};
@@ -36,9 +36,8 @@ fn code_taken(fields: &CouponFields, caller: &Caller) -> Error {
 /// Makes a coupon from a JSON body. Read-only fields may only repeat what the server sets
 /// (the key's `organization_id` and `environment`, `current_uses` 0, or null); any other value
 /// is refused.
-pub async fn create(ctx: &Context, caller: &Caller, body: &[u8]) -> Result<Coupon> {
-    let body = parse_object(body)?;
-    let mut errors = unknown_fields(&body);
+pub async fn create(ctx: &Context, caller: &Caller, body: &Map<String, Value>) -> Result<Coupon> {
+    let mut errors = unknown_fields(body);
     for (name, value) in body
         .iter()
         .filter(|(k, v)| READ_ONLY.contains(&k.as_str()) && !v.is_null())
@@ -64,7 +63,7 @@ pub async fn create(ctx: &Context, caller: &Caller, body: &[u8]) -> Result<Coupo
         }
     }
     let now = time::now();
-    let fields = match CouponFields::parse(&body, Some(now)) {
+    let fields = match CouponFields::parse(body, Some(now)) {
         Ok(f) if errors.is_empty() => f,
         Ok(_) => return Err(Error::Invalid(errors)),
         Err(more) => {
@@ -146,9 +145,13 @@ pub async fn list(ctx: &Context, caller: &Caller, params: &ListParams) -> Result
 /// Lays a patch over the stored fields and checks the result whole, as a create is checked:
 /// no rule can be skipped one field at a time. Read-only fields are refused. `expires_at` must
 /// be in the future only when the patch sets it, so an expired coupon can still be edited.
-pub async fn update(ctx: &Context, caller: &Caller, id: Uuid, body: &[u8]) -> Result<Coupon> {
-    let patch = parse_object(body)?;
-    let mut errors = unknown_fields(&patch);
+pub async fn update(
+    ctx: &Context,
+    caller: &Caller,
+    id: Uuid,
+    patch: &Map<String, Value>,
+) -> Result<Coupon> {
+    let mut errors = unknown_fields(patch);
     errors.extend(
         patch
             .keys()
@@ -163,7 +166,7 @@ pub async fn update(ctx: &Context, caller: &Caller, id: Uuid, body: &[u8]) -> Re
     let now = time::now();
     let sets_expiry = patch.get("expires_at").is_some_and(|v| !v.is_null());
     let mut merged = coupon.fields.to_json();
-    merged.extend(patch);
+    merged.extend(patch.clone());
     coupon.fields =
         CouponFields::parse(&merged, sets_expiry.then_some(now)).map_err(Error::Invalid)?;
     coupon.updated_at = now;

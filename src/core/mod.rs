@@ -42,10 +42,10 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::config::Settings;
+use crate::domain::csrf::CsrfKey;
 use crate::domain::session::Environment;
 use crate::qr::QrRenderer;
 use crate::store::Store;
-use crate::web::security::CsrfKey;
 
 /// What every operation runs against: the store, the settings, and what is shared by all
 /// requests.

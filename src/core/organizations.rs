@@ -1,8 +1,11 @@
-//! Organizations and their API keys, as the operator's command line makes them.
+//! Organizations and their API keys: made by the operator's command line, and the key a
+//! request carries told apart from any other.
+
+use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::{Context, Error, Result};
+use super::{Caller, Context, Error, Result};
 use crate::domain::apikey;
 use crate::domain::session::Environment;
 use crate::domain::time;
@@ -44,9 +47,7 @@ pub async fn create_key(
     organization_id: Uuid,
     environment: Environment,
 ) -> Result<(ApiKey, String)> {
-    if ctx.store.organization(organization_id).await?.is_none() {
-        return Err(Error::NotFound("organization"));
-    }
+    get(ctx, organization_id).await?;
     let generated = apikey::generate(environment);
     let key = ApiKey {
         id: Uuid::new_v4(),
@@ -59,4 +60,33 @@ pub async fn create_key(
     };
     ctx.store.insert_api_key(&key).await?;
     Ok((key, generated.plaintext))
+}
+
+/// An organization by id, shared: the page reads one on every view, mostly from the cache.
+pub async fn get(ctx: &Context, id: Uuid) -> Result<Arc<Organization>> {
+    ctx.store
+        .organization(id)
+        .await?
+        .ok_or(Error::NotFound("organization"))
+}
+
+/// Who a request's `X-API-KEY` speaks for: its organization, in the environment its prefix
+/// names. `None` for a key that is malformed, unknown, revoked, or of the other environment.
+pub async fn authenticate(ctx: &Context, key: &str) -> Result<Option<Caller>> {
+    let Some(environment) = apikey::environment_of(key) else {
+        return Ok(None);
+    };
+    let stored = ctx.store.api_key_by_hash(&apikey::hash(key)).await?;
+    Ok(stored
+        .filter(|k| k.environment == environment.as_str())
+        .map(|k| Caller {
+            organization_id: k.organization_id,
+            environment,
+            key_id: Some(k.id),
+        }))
+}
+
+/// Whether the store can serve: it answers, and takes writes.
+pub async fn ready(ctx: &Context) -> Result<()> {
+    Ok(ctx.store.ping().await?)
 }

@@ -7,8 +7,9 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::input::{paging, parse_object};
+use super::input::paging;
 use super::{Caller, Context, Error, Result};
+use crate::domain::coupon::Rejection;
 use crate::domain::fields::{Field, FieldError};
 use crate::domain::session::{CheckoutSession, READ_ONLY, Rules, SessionFields, Status, WRITABLE};
 use crate::domain::time;
@@ -19,10 +20,11 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
 /// Sessions expired in one pass of a listing's lazy expiry.
 const LIST_EXPIRY_BATCH: i64 = 10_000;
 
-/// A response to give: status and JSON body. Creation returns the body as stored, so a retry
-/// with the same idempotency key gets the very same bytes.
+/// A response given once and kept: status and JSON body. A creation with an
+/// `Idempotency-Key` answers with the body as stored, so a retry with the same key gets the very
+/// same bytes.
 #[derive(Debug, Clone)]
-pub struct Created {
+pub struct Stored {
     pub status: u16,
     pub body: String,
 }
@@ -45,36 +47,73 @@ fn unknown_fields(body: &Map<String, Value>, also: &[&str]) -> Vec<FieldError> {
         .collect()
 }
 
+/// Creates a session from the fields of `body`.
 pub async fn create(
     ctx: &Context,
     caller: &Caller,
-    body: &[u8],
-    idempotency_key: Option<&str>,
-) -> Result<Created> {
-    let body = parse_object(body)?;
-    let idempotency = match idempotency_key {
-        None => None,
-        Some(key) => {
-            let key = key.trim();
-            if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
-                return Err(Error::invalid(
-                    "Idempotency-Key",
-                    format!("must be 1 to {MAX_IDEMPOTENCY_KEY} characters"),
-                ));
-            }
-            // serde_json's maps are sorted, so this is the same text for the same JSON body
-            // whatever the order or spacing of its fields.
-            let canonical = serde_json::to_string(&body).unwrap_or_default();
-            let hash = hex::encode(Sha256::digest(canonical.as_bytes()));
-            if let Some(done) = replay(ctx, caller, key, &hash).await? {
-                return Ok(done);
-            }
-            Some((key.to_string(), hash))
-        }
-    };
+    body: &Map<String, Value>,
+) -> Result<CheckoutSession> {
+    let session = new_session(ctx, caller, body)?;
+    insert(ctx, &session, None).await?;
+    Ok(session)
+}
 
+/// Creates a session once per `Idempotency-Key`: a retry with the same key and body gets the
+/// first answer again and makes no second session; the same key with another body is a 409.
+pub async fn create_once(
+    ctx: &Context,
+    caller: &Caller,
+    body: &Map<String, Value>,
+    idempotency_key: &str,
+) -> Result<Stored> {
+    let key = idempotency_key.trim();
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(Error::invalid(
+            "Idempotency-Key",
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY} characters"),
+        ));
+    }
+    // serde_json's maps are sorted, so this is the same text for the same JSON body whatever
+    // the order or spacing of its fields.
+    let canonical = serde_json::to_string(body).unwrap_or_default();
+    let hash = hex::encode(Sha256::digest(canonical.as_bytes()));
+    if let Some(done) = replay(ctx, caller, key, &hash).await? {
+        return Ok(done);
+    }
+    let session = new_session(ctx, caller, body)?;
+    let created = Stored {
+        status: 201,
+        body: session.to_json(&ctx.public_url).to_string(),
+    };
+    let record = IdempotencyRecord {
+        organization_id: caller.organization_id,
+        environment: caller.environment.as_str().to_string(),
+        key: key.to_string(),
+        request_hash: hash.clone(),
+        status_code: created.status.into(),
+        response_body: created.body.clone(),
+        created_at: session.created_at,
+    };
+    match insert(ctx, &session, Some(&record)).await {
+        Ok(()) => Ok(created),
+        // A concurrent request with the same key won; answer as it did.
+        Err(Error::Store(StoreError::Conflict("idempotency_key"))) => {
+            replay(ctx, caller, key, &hash)
+                .await?
+                .ok_or(Error::Store(StoreError::Conflict("idempotency_key")))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A new open session of the caller's from `body`, every field checked; not stored yet.
+fn new_session(
+    ctx: &Context,
+    caller: &Caller,
+    body: &Map<String, Value>,
+) -> Result<CheckoutSession> {
     let now = time::now();
-    let mut errors = unknown_fields(&body, &["checkout_session_id"]);
+    let mut errors = unknown_fields(body, &["checkout_session_id"]);
     for (name, value) in body.iter().filter(|(k, _)| READ_ONLY.contains(&k.as_str())) {
         // A client may echo what the server would set anyway; anything else is refused.
         let echoes = match name.as_str() {
@@ -104,7 +143,7 @@ pub async fn create(
             }
         },
     };
-    let fields = SessionFields::parse(&body, &rules(ctx, caller, now, now));
+    let fields = SessionFields::parse(body, &rules(ctx, caller, now, now));
     let fields = match fields {
         Ok(f) if errors.is_empty() => f,
         Ok(_) => return Err(Error::Invalid(errors)),
@@ -136,38 +175,25 @@ pub async fn create(
         version: 0,
     };
     session.refresh_qr();
-    let created = Created {
-        status: 201,
-        body: session.to_json(&ctx.public_url).to_string(),
-    };
-    let record = idempotency.as_ref().map(|(key, hash)| IdempotencyRecord {
-        organization_id: caller.organization_id,
-        environment: caller.environment.as_str().to_string(),
-        key: key.clone(),
-        request_hash: hash.clone(),
-        status_code: created.status.into(),
-        response_body: created.body.clone(),
-        created_at: now,
-    });
-    match ctx.store.insert_session(&session, record.as_ref()).await {
-        Ok(()) => Ok(created),
-        Err(StoreError::Conflict("idempotency_key")) => {
-            // A concurrent request with the same key won; answer as it did.
-            let (key, hash) = idempotency.expect("only a keyed request conflicts on its key");
-            replay(ctx, caller, &key, &hash)
-                .await?
-                .ok_or(Error::Store(StoreError::Conflict("idempotency_key")))
-        }
-        Err(StoreError::Conflict(_)) => Err(Error::Conflict {
+    Ok(session)
+}
+
+async fn insert(
+    ctx: &Context,
+    session: &CheckoutSession,
+    idempotency: Option<&IdempotencyRecord>,
+) -> Result<()> {
+    match ctx.store.insert_session(session, idempotency).await {
+        Err(StoreError::Conflict("checkout_session_id")) => Err(Error::Conflict {
             code: "checkout_session_id_taken",
             message: "a checkout session with this checkout_session_id already exists".into(),
         }),
-        Err(e) => Err(e.into()),
+        other => Ok(other?),
     }
 }
 
 /// The stored response for a key already used, or a conflict if the body was different.
-async fn replay(ctx: &Context, caller: &Caller, key: &str, hash: &str) -> Result<Option<Created>> {
+async fn replay(ctx: &Context, caller: &Caller, key: &str, hash: &str) -> Result<Option<Stored>> {
     let Some(done) = ctx
         .store
         .idempotency_record(caller.organization_id, caller.environment, key)
@@ -181,7 +207,7 @@ async fn replay(ctx: &Context, caller: &Caller, key: &str, hash: &str) -> Result
             message: "this Idempotency-Key was already used with a different request body".into(),
         });
     }
-    Ok(Some(Created {
+    Ok(Some(Stored {
         status: done.status_code as u16,
         body: done.response_body,
     }))
@@ -336,10 +362,9 @@ pub async fn update(
     ctx: &Context,
     caller: &Caller,
     id: Uuid,
-    body: &[u8],
+    patch: &Map<String, Value>,
 ) -> Result<CheckoutSession> {
-    let patch = parse_object(body)?;
-    let mut errors = unknown_fields(&patch, &[]);
+    let mut errors = unknown_fields(patch, &[]);
     let mut expire = false;
     for (name, value) in patch
         .iter()
@@ -374,7 +399,7 @@ pub async fn update(
                 .map_err(Error::Invalid)?;
         // A new quantity or currency may change the coupon's discount, and the QR code's
         // amount.
-        super::checkout::reprice(ctx, session, now).await?;
+        reprice(ctx, session, now).await?;
         Ok::<(), Error>(())
     })
     .await?;
@@ -389,6 +414,21 @@ pub async fn update(
             .await?;
     }
     retrieve(ctx, caller, id).await
+}
+
+/// Prices `session` again with its applied coupon as that coupon now stands (see
+/// [`CheckoutSession::reprice`]); a coupon that no longer applies is taken off, and why is
+/// returned.
+pub async fn reprice(
+    ctx: &Context,
+    session: &mut CheckoutSession,
+    now: DateTime<Utc>,
+) -> Result<Option<Rejection>> {
+    let coupon = match session.coupon_id {
+        Some(id) => ctx.store.coupon(id).await?,
+        None => None,
+    };
+    Ok(session.reprice(coupon.as_ref(), now))
 }
 
 /// `DELETE`: an open session becomes expired and its record is kept; expiring an expired one

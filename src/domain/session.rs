@@ -589,11 +589,13 @@ impl CheckoutSession {
             "updated_at".into(),
             super::time::rfc3339(&self.updated_at).into(),
         );
-        m.insert(
-            "url".into(),
-            format!("{public_url}/checkout/{}", self.id).into(),
-        );
+        m.insert("url".into(), self.url(public_url).into());
         Value::Object(m)
+    }
+
+    /// The hosted page's absolute URL.
+    pub fn url(&self, public_url: &str) -> String {
+        format!("{public_url}/checkout/{}", self.id)
     }
 }
 

@@ -9,8 +9,7 @@ use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
 
 use super::error::ApiError;
-use crate::core::{Caller, Context};
-use crate::domain::apikey;
+use crate::core::{Caller, Context, organizations};
 
 fn unauthorized(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
@@ -32,20 +31,9 @@ impl FromRequest for Caller {
             let ctx =
                 ctx.ok_or_else(|| ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
             let key = key.ok_or_else(|| unauthorized("the X-API-KEY header is missing"))?;
-            let environment = apikey::environment_of(&key)
-                .ok_or_else(|| unauthorized("the API key is not valid"))?;
-            let stored = ctx
-                .store
-                .api_key_by_hash(&apikey::hash(&key))
-                .await
-                .map_err(|e| ApiError::from(crate::core::Error::Store(e)))?
-                .filter(|k| k.environment == environment.as_str())
-                .ok_or_else(|| unauthorized("the API key is not valid"))?;
-            Ok(Caller {
-                organization_id: stored.organization_id,
-                environment,
-                key_id: Some(stored.id),
-            })
+            organizations::authenticate(&ctx, &key)
+                .await?
+                .ok_or_else(|| unauthorized("the API key is not valid"))
         })
     }
 }

@@ -4,7 +4,7 @@ use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
 
 use super::metrics::Metrics;
-use crate::core::Context;
+use crate::core::{Context, Error, organizations};
 use crate::store::Outage;
 
 /// The process is up.
@@ -16,12 +16,12 @@ async fn healthz() -> HttpResponse {
 /// The process can serve: its database answers, and takes writes.
 #[get("/readyz")]
 async fn readyz(ctx: Data<Context>) -> HttpResponse {
-    match ctx.store.ping().await {
+    match organizations::ready(&ctx).await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            let why = match e.outage() {
-                Some(Outage::DiskFull) => "database disk full",
+            let why = match e {
+                Error::Store(e) if e.outage() == Some(Outage::DiskFull) => "database disk full",
                 _ => "database unreachable",
             };
             HttpResponse::ServiceUnavailable()

@@ -27,7 +27,7 @@ fn request_id(req: &ServiceRequest) -> String {
         .map(str::to_string)
         // 128 random bits in 32 hex digits, the shape of a simple UUID. From the thread's
         // generator: `Uuid::new_v4` asks the kernel for every id, a system call per request.
-        .unwrap_or_else(|| super::security::hex_string(&rand::random::<[u8; 16]>()))
+        .unwrap_or_else(|| crate::domain::hex_string(&rand::random::<[u8; 16]>()))
 }
 
 pub async fn request_context(

@@ -35,9 +35,14 @@ async fn create(ctx: Data<Context>, caller: Caller, req: HttpRequest, body: Byte
                 .map_err(|_| Error::invalid("Idempotency-Key", "must be ASCII text"))
         })
         .transpose()?;
-    let created = sessions::create(&ctx, &caller, &body, key).await?;
-    let status = StatusCode::from_u16(created.status).unwrap_or(StatusCode::CREATED);
-    Ok(json_body(status, created.body))
+    let body = parse_object(&body)?;
+    let Some(key) = key else {
+        let session = sessions::create(&ctx, &caller, &body).await?;
+        return Ok(HttpResponse::Created().json(session.to_json(&ctx.public_url)));
+    };
+    let stored = sessions::create_once(&ctx, &caller, &body, key).await?;
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
+    Ok(json_body(status, stored.body))
 }
 
 #[get("/checkout_sessions")]
@@ -62,7 +67,7 @@ async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Respo
 
 #[patch("/checkout_sessions/{id}")]
 async fn update(ctx: Data<Context>, caller: Caller, id: Path<String>, body: Bytes) -> Response {
-    let session = sessions::update(&ctx, &caller, session_id(&id)?, &body).await?;
+    let session = sessions::update(&ctx, &caller, session_id(&id)?, &parse_object(&body)?).await?;
     Ok(HttpResponse::Ok().json(session.to_json(&ctx.public_url)))
 }
 

@@ -6,6 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::core::coupons::{self, ListParams};
+use crate::core::input::parse_object;
 use crate::core::{Caller, Context, Error};
 use crate::web::error::ApiError;
 
@@ -18,7 +19,7 @@ fn coupon_id(raw: &str) -> Result<Uuid, ApiError> {
 
 #[post("/discount_coupons")]
 async fn create(ctx: Data<Context>, caller: Caller, body: Bytes) -> Response {
-    let coupon = coupons::create(&ctx, &caller, &body).await?;
+    let coupon = coupons::create(&ctx, &caller, &parse_object(&body)?).await?;
     Ok(HttpResponse::Created().json(coupon.to_json()))
 }
 
@@ -40,7 +41,7 @@ async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Respo
 
 #[patch("/discount_coupons/{coupon_id}")]
 async fn update(ctx: Data<Context>, caller: Caller, id: Path<String>, body: Bytes) -> Response {
-    let coupon = coupons::update(&ctx, &caller, coupon_id(&id)?, &body).await?;
+    let coupon = coupons::update(&ctx, &caller, coupon_id(&id)?, &parse_object(&body)?).await?;
     Ok(HttpResponse::Ok().json(coupon.to_json()))
 }
 

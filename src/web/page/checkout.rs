@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::assets::Assets;
 use super::{PageRequest, html, not_found, render_page, see_other, session_id, store_failed};
 use crate::core::checkout::{self, Detail, Notice, PaymentForm, Problem};
-use crate::core::{Context, payments, sessions};
+use crate::core::{Context, organizations, payments, sessions};
 use crate::domain::coupon::Rejection;
 use crate::domain::money;
 use crate::domain::provider::Provider;
@@ -242,10 +242,12 @@ pub async fn render(
 ) -> HttpResponse {
     let page = PageRequest::from_request(req, Some(session.fields.currency));
     let t = page.t();
-    let org = match ctx.store.organization(session.organization_id).await {
-        Ok(Some(org)) => org,
-        Ok(None) => return not_found(req, assets),
-        Err(e) => return store_failed(req, assets, &e, Some(session.id)),
+    let org = match organizations::get(ctx, session.organization_id).await {
+        Ok(org) => org,
+        Err(crate::core::Error::Store(e)) => {
+            return store_failed(req, assets, &e, Some(session.id));
+        }
+        Err(_) => return not_found(req, assets),
     };
     let redirects = RedirectOrigins::of(session);
     let policy = PagePolicy {

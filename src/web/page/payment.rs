@@ -15,7 +15,6 @@ use crate::core::{Context, payments, sessions};
 use crate::domain::session::{Environment, Status, redirect_url};
 use crate::store::Completion;
 use crate::web::error::RETRY_AFTER_SECS;
-use crate::web::security;
 
 /// `{"status", "redirect_url"}`: where the page should go once the session is no longer open —
 /// the merchant's success URL, or the page itself (which shows the receipt or the expiry).
@@ -74,7 +73,7 @@ async fn qr_image(ctx: &Context, req: &HttpRequest, raw: &str, png: bool) -> Htt
             .finish();
     };
     // A strong ETag: the quoted hex of the payload's hash.
-    let hash = security::hex_string(&sha2::Sha256::digest(payload.as_bytes())[..12]);
+    let hash = crate::domain::hex_string(&sha2::Sha256::digest(payload.as_bytes())[..12]);
     let etag = ["\"", &hash, "\""].concat();
     let fresh = req
         .headers()
