@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -212,7 +213,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 },
         } => {
             let (_, key) = organizations::create_key(&ctx, organization, environment(&env)).await?;
-            println!("{key}");
+            println!("{}", key.expose_secret());
             eprintln!("This key is shown once. Store it now; caisse keeps only its hash.");
         }
         Command::Session { action } => {
@@ -323,7 +324,7 @@ async fn seed_demo(ctx: &Context) -> Result<(), Box<dyn std::error::Error>> {
     });
     let session = sessions::create(ctx, &caller, &object(body)).await?;
     println!("New database: created the demo organization {}.", org.id);
-    println!("Test API key (shown once): {plaintext}");
+    println!("Test API key (shown once): {}", plaintext.expose_secret());
     println!("Demo checkout: {}", session.url(&ctx.public_url));
     Ok(())
 }

@@ -462,6 +462,7 @@ async fn an_embedded_checkout_tells_the_merchants_page_what_happens() {
     )
     .await
     .expect("a key");
+    let key = secrecy::ExposeSecret::expose_secret(&key).to_string();
     let mut ids = Vec::new();
     for _ in 0..2 {
         let res = app

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::{Caller, Context, Error, Result};
@@ -41,12 +42,13 @@ pub async fn create(ctx: &Context, name: &str, allowed_origins: &[String]) -> Re
     Ok(org)
 }
 
-/// Makes a key and returns it in plain text: the only time it exists outside the caller.
+/// Makes a key and returns it in plain text: the only time it exists outside the caller's
+/// hands. It is a secret, which nothing prints by mistake.
 pub async fn create_key(
     ctx: &Context,
     organization_id: Uuid,
     environment: Environment,
-) -> Result<(ApiKey, String)> {
+) -> Result<(ApiKey, SecretString)> {
     get(ctx, organization_id).await?;
     let generated = apikey::generate(environment);
     let key = ApiKey {

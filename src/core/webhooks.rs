@@ -10,6 +10,7 @@ use crate::domain::fields::{Field, FieldError};
 use crate::domain::session::parse_url;
 use crate::domain::time;
 use crate::store::WebhookEndpoint;
+use secrecy::ExposeSecret;
 
 /// Endpoints an organization may have in one environment.
 const MAX_ENDPOINTS: usize = 16;
@@ -97,7 +98,7 @@ pub async fn create(ctx: &Context, caller: &Caller, body: &Map<String, Value>) -
     };
     ctx.store.insert_webhook_endpoint(&endpoint).await?;
     let mut shown = endpoint_json(&endpoint);
-    shown["secret"] = endpoint.secret.clone().into();
+    shown["secret"] = endpoint.secret.expose_secret().into();
     Ok(shown)
 }
 

@@ -4,13 +4,16 @@
 //! stored: the key has 256 bits of entropy, so a fast hash is as strong as a slow one here, and
 //! it lets the key be found by an index lookup on every request.
 
+use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
 use super::session::Environment;
 
-/// A freshly generated key. The plaintext exists only here, to be shown once.
+/// A freshly generated key. The plaintext exists only here, to be shown once; it cannot be
+/// printed by mistake (its `Debug` shows nothing of it).
+#[derive(Debug)]
 pub struct GeneratedKey {
-    pub plaintext: String,
+    pub plaintext: SecretString,
     pub hash: String,
     /// The first characters, safe to show in listings and logs (`sk_test_3f9a…`).
     pub prefix: String,
@@ -22,7 +25,7 @@ pub fn generate(environment: Environment) -> GeneratedKey {
     GeneratedKey {
         hash: hash(&plaintext),
         prefix: plaintext[..plaintext.len().min(16)].to_string(),
-        plaintext,
+        plaintext: plaintext.into(),
     }
 }
 
@@ -42,24 +45,42 @@ pub fn environment_of(plaintext: &str) -> Option<Environment> {
 }
 
 /// A webhook signing secret, `whsec_…`, shown once like a key.
-pub fn webhook_secret() -> String {
+pub fn webhook_secret() -> SecretString {
     let bytes: [u8; 32] = rand::random();
-    format!("whsec_{}", hex::encode(bytes))
+    format!("whsec_{}", hex::encode(bytes)).into()
 }
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
+
     use super::*;
 
     #[test]
     fn generated_keys_carry_their_environment_and_hash_to_the_stored_value() {
         let key = generate(Environment::Live);
-        assert!(key.plaintext.starts_with("sk_live_"));
-        assert_eq!(key.plaintext.len(), "sk_live_".len() + 64);
-        assert_eq!(environment_of(&key.plaintext), Some(Environment::Live));
-        assert_eq!(hash(&key.plaintext), key.hash);
-        assert!(!key.hash.contains(&key.plaintext[8..]));
-        assert_ne!(generate(Environment::Live).plaintext, key.plaintext);
+        let plaintext = key.plaintext.expose_secret();
+        assert!(plaintext.starts_with("sk_live_"));
+        assert_eq!(plaintext.len(), "sk_live_".len() + 64);
+        assert_eq!(environment_of(plaintext), Some(Environment::Live));
+        assert_eq!(hash(plaintext), key.hash);
+        assert!(!key.hash.contains(&plaintext[8..]));
+        assert_ne!(
+            generate(Environment::Live).plaintext.expose_secret(),
+            plaintext
+        );
+    }
+
+    #[test]
+    fn a_generated_key_or_secret_prints_nothing_of_itself() {
+        let key = generate(Environment::Test);
+        let printed = format!("{key:?}");
+        assert!(
+            !printed.contains(&key.plaintext.expose_secret()[8..]),
+            "{printed}"
+        );
+        let secret = webhook_secret();
+        assert!(!format!("{secret:?}").contains(&secret.expose_secret()[6..]));
     }
 
     #[test]

@@ -99,6 +99,13 @@ mod tests {
     }
 
     #[test]
+    fn a_currency_is_at_its_own_place_in_the_list() {
+        for (i, c) in Currency::ALL.iter().enumerate() {
+            assert_eq!(*c as usize, i, "{c:?}");
+        }
+    }
+
+    #[test]
     fn the_total_never_goes_below_zero() {
         assert_eq!(
             Totals::compute(5000, 3, 2000),
@@ -114,29 +121,52 @@ mod tests {
     }
 }
 
-/// A language money is written in.
+/// How a language writes money: its separators, and where each currency's symbol goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Locale {
-    Fr,
-    En,
+pub struct Locale {
+    /// Between groups of three digits.
+    pub group: char,
+    /// Before the minor units.
+    pub decimal: char,
+    /// Each currency's text before and after the figures, in [`Currency`] order.
+    pub symbols: [(&'static str, &'static str); 4],
+}
+
+impl Locale {
+    /// French groups with a narrow no-break space and keeps the symbol on the same line.
+    pub const FR: Locale = Locale {
+        group: '\u{202f}',
+        decimal: ',',
+        symbols: [
+            ("", "\u{a0}F\u{a0}CFA"),
+            ("", "\u{a0}F\u{a0}CFA"),
+            ("", "\u{a0}$US"),
+            ("", "\u{a0}€"),
+        ],
+    };
+    pub const EN: Locale = Locale {
+        group: ',',
+        decimal: '.',
+        symbols: [
+            ("CFA\u{a0}F\u{a0}", ""),
+            ("CFA\u{a0}F\u{a0}", ""),
+            ("$", ""),
+            ("€", ""),
+        ],
+    };
+
+    fn symbols(&self, currency: Currency) -> (&'static str, &'static str) {
+        // A currency's discriminant is its place in `Currency::ALL` (a test checks it).
+        self.symbols[currency as usize]
+    }
 }
 
 /// An amount in the smallest unit, written for people: grouped, with the currency's decimals
 /// and symbol where the language puts them (`10 000 F CFA`, `CFA F 10,000`, `12,50 $US`,
-/// `$12.50`). French groups with a narrow no-break space and keeps the symbol on the same line.
-pub fn format(amount: i64, currency: Currency, locale: Locale) -> String {
-    let (group, decimal) = match locale {
-        Locale::Fr => ('\u{202f}', ','),
-        Locale::En => (',', '.'),
-    };
-    let (prefix, suffix) = match (locale, currency) {
-        (Locale::Fr, Currency::Xof | Currency::Xaf) => ("", "\u{a0}F\u{a0}CFA"),
-        (Locale::Fr, Currency::Usd) => ("", "\u{a0}$US"),
-        (Locale::Fr, Currency::Eur) => ("", "\u{a0}€"),
-        (Locale::En, Currency::Xof | Currency::Xaf) => ("CFA\u{a0}F\u{a0}", ""),
-        (Locale::En, Currency::Usd) => ("$", ""),
-        (Locale::En, Currency::Eur) => ("€", ""),
-    };
+/// `$12.50`).
+pub fn format(amount: i64, currency: Currency, locale: &Locale) -> String {
+    let (group, decimal) = (locale.group, locale.decimal);
+    let (prefix, suffix) = locale.symbols(currency);
     // Written into one string, digit by digit: the page formats five amounts on every view.
     let scale = 10_i64.pow(currency.exponent());
     let mut digits = [0u8; 20];
@@ -182,29 +212,32 @@ mod format_tests {
     #[test]
     fn french_groups_with_spaces_and_puts_the_symbol_after() {
         assert_eq!(
-            plain(format(10_000, Currency::Xof, Locale::Fr)),
+            plain(format(10_000, Currency::Xof, &Locale::FR)),
             "10 000 F CFA"
         );
-        assert_eq!(plain(format(1_250, Currency::Usd, Locale::Fr)), "12,50 $US");
         assert_eq!(
-            plain(format(123_456_789, Currency::Eur, Locale::Fr)),
+            plain(format(1_250, Currency::Usd, &Locale::FR)),
+            "12,50 $US"
+        );
+        assert_eq!(
+            plain(format(123_456_789, Currency::Eur, &Locale::FR)),
             "1 234 567,89 €"
         );
-        assert_eq!(plain(format(999, Currency::Xaf, Locale::Fr)), "999 F CFA");
+        assert_eq!(plain(format(999, Currency::Xaf, &Locale::FR)), "999 F CFA");
     }
 
     #[test]
     fn english_groups_with_commas_and_puts_the_symbol_first() {
         assert_eq!(
-            plain(format(10_000, Currency::Xof, Locale::En)),
+            plain(format(10_000, Currency::Xof, &Locale::EN)),
             "CFA F 10,000"
         );
-        assert_eq!(format(1_250, Currency::Usd, Locale::En), "$12.50");
-        assert_eq!(format(5, Currency::Usd, Locale::En), "$0.05");
+        assert_eq!(format(1_250, Currency::Usd, &Locale::EN), "$12.50");
+        assert_eq!(format(5, Currency::Usd, &Locale::EN), "$0.05");
         assert_eq!(
-            format(100_000_000, Currency::Eur, Locale::En),
+            format(100_000_000, Currency::Eur, &Locale::EN),
             "€1,000,000.00"
         );
-        assert_eq!(plain(format(0, Currency::Xof, Locale::En)), "CFA F 0");
+        assert_eq!(plain(format(0, Currency::Xof, &Locale::EN)), "CFA F 0");
     }
 }

@@ -6,12 +6,13 @@
 //! its claim lapse, and another attempt follows: delivery is at least once.
 
 use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::{Store, StoreResult, on_pool, sql};
 use crate::domain::session::Environment;
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WebhookEndpoint {
     pub id: Uuid,
     pub organization_id: Uuid,
@@ -19,7 +20,9 @@ pub struct WebhookEndpoint {
     pub url: String,
     /// Comma-separated event types.
     pub events: String,
-    pub secret: String,
+    /// The signing secret; its `Debug` prints nothing of it.
+    #[sqlx(try_from = "String")]
+    pub secret: SecretString,
     pub created_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
 }
@@ -39,7 +42,8 @@ pub struct DueDelivery {
     pub created_at: DateTime<Utc>,
     pub payload: String,
     pub url: String,
-    pub secret: String,
+    #[sqlx(try_from = "String")]
+    pub secret: SecretString,
     pub endpoint_deleted: bool,
 }
 
@@ -141,7 +145,7 @@ impl Store {
             .bind(&e.environment)
             .bind(&e.url)
             .bind(&e.events)
-            .bind(&e.secret)
+            .bind(e.secret.expose_secret())
             .bind(e.created_at)
             .bind(e.deleted_at)
             .execute(&mut *pool)

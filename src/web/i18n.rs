@@ -13,43 +13,64 @@ use super::html::is_plain;
 use crate::domain::money::Locale;
 use crate::domain::provider::Provider;
 
+/// A language of the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
     Fr,
     En,
 }
 
+/// What the page needs of a language: its code, its own name (for the language switch), how it
+/// writes money, and its catalog.
+pub struct Language {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub locale: Locale,
+    messages: &'static LazyLock<Messages>,
+}
+
+/// Every language, in the order the switch lists them, each at the place of its [`Lang`]. A
+/// language is its catalog in `locales/`, its variant, and its row here; the template and the
+/// money formatting walk this table.
+const LANGUAGES: [Language; 2] = [
+    Language {
+        code: "fr",
+        name: "Français",
+        locale: Locale::FR,
+        messages: &FR,
+    },
+    Language {
+        code: "en",
+        name: "English",
+        locale: Locale::EN,
+        messages: &EN,
+    },
+];
+
 impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Fr, Lang::En];
+
+    pub fn language(self) -> &'static Language {
+        &LANGUAGES[self as usize]
+    }
+
     pub fn code(self) -> &'static str {
-        match self {
-            Lang::Fr => "fr",
-            Lang::En => "en",
-        }
+        self.language().code
     }
 
     pub fn parse(s: &str) -> Option<Lang> {
         let primary = s.trim().split(['-', '_']).next().unwrap_or("");
-        if primary.eq_ignore_ascii_case("fr") {
-            Some(Lang::Fr)
-        } else if primary.eq_ignore_ascii_case("en") {
-            Some(Lang::En)
-        } else {
-            None
-        }
+        Lang::ALL
+            .into_iter()
+            .find(|l| primary.eq_ignore_ascii_case(l.code()))
     }
 
-    pub fn locale(self) -> Locale {
-        match self {
-            Lang::Fr => Locale::Fr,
-            Lang::En => Locale::En,
-        }
+    pub fn locale(self) -> &'static Locale {
+        &self.language().locale
     }
 
     pub fn messages(self) -> &'static Messages {
-        match self {
-            Lang::Fr => &FR,
-            Lang::En => &EN,
-        }
+        self.language().messages
     }
 
     /// The first supported language of an `Accept-Language` header, by preference.
@@ -266,9 +287,13 @@ mod tests {
     }
 
     #[test]
-    fn both_catalogs_are_complete() {
-        assert_eq!(Lang::Fr.messages().lang, "fr");
-        assert_eq!(Lang::En.messages().lang, "en");
+    fn every_language_has_its_row_and_a_complete_catalog() {
+        for (i, lang) in Lang::ALL.into_iter().enumerate() {
+            assert_eq!(lang as usize, i, "{lang:?} is at its place in Lang::ALL");
+            assert_eq!(lang.messages().lang, lang.code(), "{lang:?}'s catalog");
+            assert_eq!(Lang::parse(lang.code()), Some(lang));
+        }
+        assert_eq!(Lang::ALL.len(), LANGUAGES.len());
         assert_ne!(Lang::Fr.messages().total, Lang::En.messages().total);
     }
 

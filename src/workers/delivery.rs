@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use secrecy::ExposeSecret;
 
 use super::Stopping;
 use crate::core::Context;
@@ -62,7 +63,8 @@ async fn attempt(
     let (status, error) = if d.endpoint_deleted {
         (None, Some("the endpoint was deleted".to_string()))
     } else {
-        let signature = event::signature(&d.secret, Utc::now().timestamp(), &d.payload);
+        let signature =
+            event::signature(d.secret.expose_secret(), Utc::now().timestamp(), &d.payload);
         let sent = client
             .post(&d.url)
             .header("Content-Type", "application/json")

@@ -401,6 +401,7 @@ async fn codes_are_unique_per_organization_and_environment_whatever_their_case(b
         caisse::core::organizations::create_key(&app.ctx, app.organization_id, Environment::Live)
             .await
             .unwrap();
+    let live_key = secrecy::ExposeSecret::expose_secret(&live_key).to_string();
     create(&app, &live_key, &percent_body()).await;
     let (_, other_key) = new_organization(&app.ctx, "Autre boutique", Environment::Test).await;
     create(&app, &other_key, &percent_body()).await;
@@ -453,6 +454,7 @@ async fn test_and_live_coupons_are_apart(backend: Backend) {
         caisse::core::organizations::create_key(&app.ctx, app.organization_id, Environment::Live)
             .await
             .unwrap();
+    let live_key = secrecy::ExposeSecret::expose_secret(&live_key).to_string();
     let test = create(&app, &app.key, &percent_body()).await;
     let live = create(&app, &live_key, &fixed_body()).await;
     assert_eq!(test["environment"], "test");

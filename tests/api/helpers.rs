@@ -9,6 +9,7 @@ use caisse::core::{Context, organizations};
 use caisse::domain::session::Environment;
 use caisse::startup::{Application, open_store};
 use reqwest::{Client, Response};
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -120,7 +121,7 @@ pub async fn new_organization(ctx: &Context, name: &str, env: Environment) -> (U
     let (_, key) = organizations::create_key(ctx, org.id, env)
         .await
         .expect("create key");
-    (org.id, key)
+    (org.id, key.expose_secret().to_string())
 }
 
 /// A valid session body to vary in tests.

@@ -107,6 +107,7 @@ async fn test_and_live_data_are_apart(backend: Backend) {
         caisse::core::organizations::create_key(&app.ctx, app.organization_id, Environment::Live)
             .await
             .unwrap();
+    let live_key = secrecy::ExposeSecret::expose_secret(&live_key).to_string();
     assert!(live_key.starts_with("sk_live_"));
     let test_session = app.session(&session_body()).await;
     let live: Value = app

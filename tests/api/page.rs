@@ -265,7 +265,7 @@ async fn pages_carry_the_safety_headers(backend: Backend) {
         )
         .await
         .unwrap();
-        (org, key)
+        (org, secrecy::ExposeSecret::expose_secret(&key).to_string())
     };
     let framed: Value = app
         .post_json("/v1/checkout_sessions", &key, &session_body())

@@ -1,28 +1,24 @@
-//! `GET /checkout/{id}` and the forms on it: quantity, coupon, payment choice, cancel.
-//!
-//! A form that succeeds answers 303 back to the page (so a reload never posts twice); one that
-//! fails renders the page again with the message and the customer's input, and nothing changes.
+//! `GET /checkout/{id}`: the checkout page in whatever state its session is (open, completed,
+//! expired), and `/cancel`, back to the merchant. The forms on the page are in [`super::forms`].
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Bytes, Data, Path};
-use actix_web::{HttpRequest, HttpResponse, get, post};
+use actix_web::web::{self, Data, Path};
+use actix_web::{HttpRequest, HttpResponse, get};
 use askama::Template;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::assets::Assets;
 use super::{PageRequest, html, not_found, render_page, see_other, session_id, store_failed};
-use crate::core::checkout::{self, Detail, Notice, PaymentForm, Problem};
-use crate::core::{Context, organizations, payments, sessions};
-use crate::domain::coupon::Rejection;
+use crate::core::checkout::{self, PaymentForm};
+use crate::core::{Context, organizations, sessions};
 use crate::domain::money;
 use crate::domain::provider::Provider;
 use crate::domain::session::{CheckoutSession, Environment, Status, redirect_url};
 use crate::web::html::Plain;
-use crate::web::i18n::{Messages, Text, fill};
+use crate::web::i18n::{Lang, Messages, Text, fill};
 use crate::web::security::{self, PagePolicy};
 
 pub struct DiscountView<'a> {
@@ -48,10 +44,13 @@ pub struct QrView<'a> {
     pub payload: &'a str,
 }
 
-/// The page in each language; already escaped (an embedded page's links have a `&amp;`).
-pub struct LangLinks {
-    pub fr: Plain<String>,
-    pub en: Plain<String>,
+/// The page in another language, for the language switch: one per row of the languages'
+/// table. Its URL is already escaped (an embedded page's links have a `&amp;`).
+pub struct LangLink {
+    pub code: Plain<&'static str>,
+    pub name: Plain<&'static str>,
+    pub href: Plain<String>,
+    pub current: bool,
 }
 
 /// The checkout page. What caisse builds itself (ids, URLs, tokens, amounts, messages) is
@@ -99,7 +98,7 @@ pub struct CheckoutPage<'a> {
     pay_label: Plain<String>,
     cancel_url: Option<Plain<String>>,
     status_url: Plain<String>,
-    lang_links: LangLinks,
+    lang_links: Vec<LangLink>,
 }
 
 #[derive(Template)]
@@ -188,45 +187,6 @@ impl<'a> RedirectOrigins<'a> {
 
     fn as_slice(&self) -> &[Cow<'a, str>] {
         &self.origins[..self.len]
-    }
-}
-
-/// The message for a refused coupon.
-pub fn rejection_message(t: &Messages, r: &Rejection) -> String {
-    match r {
-        Rejection::NotFound => t.error_coupon_unknown.to_string(),
-        Rejection::Inactive => t.error_coupon_inactive.to_string(),
-        Rejection::NotYetValid => t.error_coupon_not_yet_valid.to_string(),
-        Rejection::Expired => t.error_coupon_expired.to_string(),
-        Rejection::UsedUp => t.error_coupon_used_up.to_string(),
-        Rejection::QuantityTooHigh { max } => {
-            fill(&t.error_coupon_quantity, &[("max", &max.to_string())])
-        }
-        Rejection::WrongCurrency => t.error_coupon_currency.to_string(),
-    }
-}
-
-fn problem_messages(t: &Messages, problem: &Problem, max_quantity: i64) -> Vec<String> {
-    match problem {
-        Problem::Quantity { .. } => vec![fill(
-            &t.error_quantity,
-            &[("max", &max_quantity.to_string())],
-        )],
-        Problem::CouponRejected(r) => vec![rejection_message(t, r)],
-        Problem::CouponRateLimited => vec![t.error_coupon_rate_limited.to_string()],
-        Problem::Details(details) => details
-            .iter()
-            .map(|d| match d {
-                Detail::Name => t.error_name.to_string(),
-                Detail::Email => t.error_email.to_string(),
-                Detail::Phone => t.error_phone.to_string(),
-                Detail::PhoneRequired => t.error_phone_required.to_string(),
-                Detail::Provider => t.error_provider.to_string(),
-            })
-            .collect(),
-        Problem::NotOpen | Problem::NotAllowed | Problem::NotFound | Problem::Store(_) => {
-            vec![t.error_not_open.to_string()]
-        }
     }
 }
 
@@ -349,13 +309,19 @@ pub async fn render(
     // `format!` costs more than the rest of building them.
     let mut id = Uuid::encode_buffer();
     let base = ["/checkout/", session.id.hyphenated().encode_lower(&mut id)].concat();
-    let lang_link = |lang: &str| {
-        if page.embedded {
-            Plain::escaped(&[&base, "?lang=", lang, "&embedded=1"].concat())
-        } else {
-            Plain::built([&base, "?lang=", lang].concat())
-        }
-    };
+    let lang_links = Lang::ALL
+        .into_iter()
+        .map(|lang| LangLink {
+            code: Plain::built(lang.code()),
+            name: Plain::built(lang.language().name),
+            href: if page.embedded {
+                Plain::escaped(&[&base, "?lang=", lang.code(), "&embedded=1"].concat())
+            } else {
+                Plain::built([&base, "?lang=", lang.code()].concat())
+            },
+            current: lang == page.lang,
+        })
+        .collect();
     let body = CheckoutPage {
         t,
         assets,
@@ -407,10 +373,7 @@ pub async fn render(
             .as_ref()
             .map(|_| Plain::built([&base, "/cancel", page.qs()].concat())),
         status_url: Plain::built([&base, "/status"].concat()),
-        lang_links: LangLinks {
-            fr: lang_link("fr"),
-            en: lang_link("en"),
-        },
+        lang_links,
         action_base: Plain::built(base),
     };
     html(status, render_page(&body), &policy, cookies)
@@ -431,7 +394,7 @@ fn form_provider_choice(session: &CheckoutSession, offered: &[Provider]) -> Opti
 /// The session a page's path names, or the page to answer instead: not found for an unknown
 /// or malformed id, "try again" when the database cannot be read (never "not found" for a
 /// session that may well exist).
-async fn load(
+pub(super) async fn load(
     ctx: &Context,
     assets: &Assets,
     req: &HttpRequest,
@@ -503,268 +466,6 @@ async fn cancel(
     }
 }
 
-#[derive(Deserialize, Default)]
-struct QuantityForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    quantity: String,
-}
-
-#[derive(Deserialize, Default)]
-struct CouponForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    action: String,
-}
-
-#[derive(Deserialize, Default)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
-#[derive(Deserialize, Default)]
-struct PayForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(flatten)]
-    payment: PaymentForm,
-}
-
-/// A form body; one that cannot be read is read as empty, and fails its checks like one.
-pub(super) fn read_form<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> T {
-    serde_urlencoded::from_bytes(body).unwrap_or_default()
-}
-
-/// Everything a form handler needs, after the session was found open and the CSRF token checked.
-pub(super) struct Posted {
-    pub session: Arc<CheckoutSession>,
-}
-
-/// Loads the session and checks the form's token; on failure, the response to give.
-pub(super) async fn accept(
-    ctx: &Context,
-    assets: &Assets,
-    req: &HttpRequest,
-    raw_id: &str,
-    csrf: &str,
-) -> Result<Posted, HttpResponse> {
-    let session = load(ctx, assets, req, raw_id).await?;
-    if session.status != Status::Open {
-        // Completed or expired meanwhile: show where it stands now.
-        return Err(see_other(&format!("/checkout/{}", session.id), None));
-    }
-    let secret = security::cookie(req, security::CSRF_COOKIE).map(|c| c.value().to_string());
-    if !ctx.csrf_key.is_valid(secret.as_deref(), session.id, csrf) {
-        let t = PageRequest::from_request(req, Some(session.fields.currency)).t();
-        let state = FormState {
-            errors: vec![t.error_form_expired.to_string()],
-            ..FormState::default()
-        };
-        return Err(render(ctx, assets, req, &session, state, StatusCode::FORBIDDEN).await);
-    }
-    Ok(Posted { session })
-}
-
-/// After a form: back to the page on success, the page with the problem on failure.
-async fn respond(
-    ctx: &Context,
-    assets: &Assets,
-    req: &HttpRequest,
-    session: &CheckoutSession,
-    outcome: Result<Option<Notice>, Problem>,
-    mut state: FormState,
-) -> HttpResponse {
-    let page = PageRequest::from_request(req, Some(session.fields.currency));
-    match outcome {
-        Ok(None) => see_other(
-            &format!("/checkout/{}{}", session.id, page.qs()),
-            page.lang_cookie,
-        ),
-        Ok(Some(Notice::CouponRemoved)) => {
-            let fresh = match load(ctx, assets, req, &session.id.to_string()).await {
-                Ok(s) => s,
-                Err(res) => return res,
-            };
-            state
-                .notices
-                .push(page.t().error_coupon_removed.to_string());
-            render(ctx, assets, req, &fresh, state, StatusCode::OK).await
-        }
-        Err(Problem::Store(e)) => store_failed(req, assets, &e, Some(session.id)),
-        Err(Problem::NotOpen | Problem::NotFound) => {
-            see_other(&format!("/checkout/{}{}", session.id, page.qs()), None)
-        }
-        Err(problem) => {
-            let messages = problem_messages(page.t(), &problem, ctx.settings.max_quantity);
-            match &problem {
-                Problem::Details(details) => {
-                    for d in details {
-                        match d {
-                            Detail::Name => state.invalid.name = true,
-                            Detail::Email => state.invalid.email = true,
-                            Detail::Phone | Detail::PhoneRequired => state.invalid.phone = true,
-                            Detail::Provider => state.invalid.provider = true,
-                        }
-                    }
-                    state.payment_errors = messages;
-                }
-                Problem::Quantity { .. } => {
-                    state.invalid.quantity = true;
-                    state.errors = messages;
-                }
-                _ => {
-                    state.invalid.coupon = matches!(
-                        problem,
-                        Problem::CouponRejected(_) | Problem::CouponRateLimited
-                    );
-                    state.errors = messages;
-                }
-            }
-            // Show the session as it is now: a refused coupon still counted as an attempt.
-            let fresh = match load(ctx, assets, req, &session.id.to_string()).await {
-                Ok(s) => s,
-                Err(res) => return res,
-            };
-            render(
-                ctx,
-                assets,
-                req,
-                &fresh,
-                state,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
-}
-
-#[post("/checkout/{id}/quantity")]
-async fn quantity(
-    ctx: Data<Context>,
-    assets: Data<Assets>,
-    req: HttpRequest,
-    id: Path<String>,
-    body: Bytes,
-) -> HttpResponse {
-    let f: QuantityForm = read_form(&body);
-    let posted = match accept(&ctx, &assets, &req, &id, &f.csrf).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
-    let outcome = checkout::set_quantity(&ctx, posted.session.id, &f.quantity)
-        .await
-        .map(|(_, notice)| notice);
-    let state = FormState {
-        quantity: Some(f.quantity),
-        ..FormState::default()
-    };
-    respond(&ctx, &assets, &req, &posted.session, outcome, state).await
-}
-
-#[post("/checkout/{id}/coupon")]
-async fn coupon(
-    ctx: Data<Context>,
-    assets: Data<Assets>,
-    req: HttpRequest,
-    id: Path<String>,
-    body: Bytes,
-) -> HttpResponse {
-    let f: CouponForm = read_form(&body);
-    let posted = match accept(&ctx, &assets, &req, &id, &f.csrf).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
-    let outcome = if f.action == "remove" {
-        checkout::remove_coupon(&ctx, posted.session.id).await
-    } else {
-        checkout::apply_coupon(&ctx, posted.session.id, &f.code).await
-    };
-    let state = FormState {
-        coupon: Some(f.code),
-        ..FormState::default()
-    };
-    respond(
-        &ctx,
-        &assets,
-        &req,
-        &posted.session,
-        outcome.map(|_| None),
-        state,
-    )
-    .await
-}
-
-/// The payment form: details and provider. A total of zero is confirmed with no provider.
-#[post("/checkout/{id}/pay")]
-async fn pay(
-    ctx: Data<Context>,
-    assets: Data<Assets>,
-    req: HttpRequest,
-    id: Path<String>,
-    body: Bytes,
-) -> HttpResponse {
-    let f: PayForm = read_form(&body);
-    let posted = match accept(&ctx, &assets, &req, &id, &f.csrf).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
-    let session = &posted.session;
-    if session.totals().total == 0 {
-        return match payments::complete_free(&ctx, session.id).await {
-            Ok(_) => see_other(
-                &format!(
-                    "/checkout/{}{}",
-                    session.id,
-                    PageRequest::from_request(&req, None).qs()
-                ),
-                None,
-            ),
-            Err(e) => store_failed(&req, &assets, &e, Some(session.id)),
-        };
-    }
-    let outcome = checkout::choose_payment(&ctx, session.id, &f.payment).await;
-    let state = FormState {
-        details: Some(f.payment),
-        ..FormState::default()
-    };
-    respond(&ctx, &assets, &req, session, outcome.map(|_| None), state).await
-}
-
-#[post("/checkout/{id}/pay/reset")]
-async fn reset(
-    ctx: Data<Context>,
-    assets: Data<Assets>,
-    req: HttpRequest,
-    id: Path<String>,
-    body: Bytes,
-) -> HttpResponse {
-    let f: CsrfOnly = read_form(&body);
-    let posted = match accept(&ctx, &assets, &req, &id, &f.csrf).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
-    let outcome = checkout::reset_payment(&ctx, posted.session.id).await;
-    respond(
-        &ctx,
-        &assets,
-        &req,
-        &posted.session,
-        outcome.map(|_| None),
-        FormState::default(),
-    )
-    .await
-}
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(show)
-        .service(cancel)
-        .service(quantity)
-        .service(coupon)
-        .service(pay)
-        .service(reset);
+    cfg.service(show).service(cancel);
 }

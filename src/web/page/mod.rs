@@ -4,6 +4,7 @@
 
 pub mod assets;
 mod checkout;
+mod forms;
 mod payment;
 
 use actix_web::http::StatusCode;
@@ -213,5 +214,6 @@ pub fn session_id(raw: &str) -> Option<Uuid> {
 
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     checkout::routes(cfg);
+    forms::routes(cfg);
     payment::routes(cfg);
 }

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::assets::Assets;
-use super::checkout::{FormState, accept, read_form, render};
+use super::checkout::{FormState, render};
+use super::forms::{PageForm, Posted};
 use super::{PageRequest, see_other, session_id, store_failed};
 use crate::core::{Context, payments, sessions};
 use crate::domain::session::{Environment, Status, redirect_url};
@@ -139,6 +140,12 @@ struct SandboxForm {
     outcome: String,
 }
 
+impl PageForm for SandboxForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// The test environment's stand-in for a provider: a successful payment completes the session,
 /// a declined one leaves it open with a message.
 #[post("/checkout/{id}/sandbox")]
@@ -146,14 +153,9 @@ async fn sandbox(
     ctx: Data<Context>,
     assets: Data<Assets>,
     req: HttpRequest,
-    id: Path<String>,
-    body: Bytes,
+    posted: Posted<SandboxForm>,
 ) -> HttpResponse {
-    let form: SandboxForm = read_form(&body);
-    let session = match accept(&ctx, &assets, &req, &id, &form.csrf).await {
-        Ok(posted) => posted.session,
-        Err(res) => return res,
-    };
+    let (session, form) = (posted.session, posted.form);
     let page = PageRequest::from_request(&req, Some(session.fields.currency));
     let back = format!("/checkout/{}{}", session.id, page.qs());
     if session.environment != Environment::Test {
