@@ -53,6 +53,31 @@ enum Command {
     },
 }
 
+/// The organization and environment an operator's command acts for.
+#[derive(clap::Args)]
+struct Owner {
+    #[arg(long)]
+    organization: Uuid,
+    #[arg(long, default_value = "test", value_parser = ["test", "live"])]
+    environment: String,
+}
+
+impl Owner {
+    /// The operator, acting for the organization; it must exist, and one that does not is named.
+    async fn caller(&self, ctx: &Context) -> Result<Caller, Box<dyn std::error::Error>> {
+        let id = self.organization;
+        match organizations::get(ctx, id).await {
+            Ok(_) => Ok(Caller {
+                organization_id: id,
+                environment: self.environment.parse().unwrap_or(Environment::Test),
+                key_id: None,
+            }),
+            Err(caisse::core::Error::NotFound(_)) => Err(format!("no organization {id}").into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum OrganizationAction {
     /// Create an organization and print its id.
@@ -70,10 +95,8 @@ enum OrganizationAction {
 enum KeyAction {
     /// Create an API key; it is printed once and stored only as a hash.
     Create {
-        #[arg(long)]
-        organization: Uuid,
-        #[arg(long, default_value = "test", value_parser = ["test", "live"])]
-        environment: String,
+        #[command(flatten)]
+        owner: Owner,
     },
 }
 
@@ -81,10 +104,8 @@ enum KeyAction {
 enum SessionAction {
     /// Create a checkout session and print its URL.
     Create {
-        #[arg(long)]
-        organization: Uuid,
-        #[arg(long, default_value = "test", value_parser = ["test", "live"])]
-        environment: String,
+        #[command(flatten)]
+        owner: Owner,
         /// Unit price in the currency's smallest unit (XOF: francs; USD/EUR: cents).
         #[arg(long)]
         amount: i64,
@@ -114,10 +135,8 @@ enum CouponAction {
     /// Create a discount coupon and print its id.
     #[command(group = clap::ArgGroup::new("discount").required(true).args(["percentage", "fixed_amount"]))]
     Create {
-        #[arg(long)]
-        organization: Uuid,
-        #[arg(long, default_value = "test", value_parser = ["test", "live"])]
-        environment: String,
+        #[command(flatten)]
+        owner: Owner,
         /// The code customers type: 1 to 40 of A-Z, 0-9, - and _ (stored upper case).
         #[arg(long)]
         code: String,
@@ -150,25 +169,12 @@ enum CouponAction {
     },
 }
 
-/// An operator's command for an organization: one that does not exist is named.
-async fn existing_organization(ctx: &Context, id: Uuid) -> Result<(), Box<dyn std::error::Error>> {
-    match organizations::get(ctx, id).await {
-        Ok(_) => Ok(()),
-        Err(caisse::core::Error::NotFound(_)) => Err(format!("no organization {id}").into()),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The fields of a `json!({…})` object, as the API reads them from a body.
 fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
     match value {
         serde_json::Value::Object(fields) => fields,
         _ => serde_json::Map::new(),
     }
-}
-
-fn environment(s: &str) -> Environment {
-    s.parse().unwrap_or(Environment::Test)
 }
 
 #[tokio::main]
@@ -206,20 +212,17 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             println!("{}", org.id);
         }
         Command::Key {
-            action:
-                KeyAction::Create {
-                    organization,
-                    environment: env,
-                },
+            action: KeyAction::Create { owner },
         } => {
-            let (_, key) = organizations::create_key(&ctx, organization, environment(&env)).await?;
+            let caller = owner.caller(&ctx).await?;
+            let (_, key) =
+                organizations::create_key(&ctx, caller.organization_id, caller.environment).await?;
             println!("{}", key.expose_secret());
             eprintln!("This key is shown once. Store it now; caisse keeps only its hash.");
         }
         Command::Session { action } => {
             let SessionAction::Create {
-                organization,
-                environment: env,
+                owner,
                 amount,
                 currency,
                 title,
@@ -230,12 +233,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 success_url,
                 cancel_url,
             } = action;
-            existing_organization(&ctx, organization).await?;
-            let caller = Caller {
-                organization_id: organization,
-                environment: environment(&env),
-                key_id: None,
-            };
+            let caller = owner.caller(&ctx).await?;
             let body = json!({
                 "amount": amount, "currency_code": currency, "title": title,
                 "public_description": description, "quantity": quantity,
@@ -248,8 +246,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Coupon {
             action:
                 CouponAction::Create {
-                    organization,
-                    environment: env,
+                    owner,
                     code,
                     percentage,
                     fixed_amount,
@@ -262,12 +259,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     inactive,
                 },
         } => {
-            existing_organization(&ctx, organization).await?;
-            let caller = Caller {
-                organization_id: organization,
-                environment: environment(&env),
-                key_id: None,
-            };
+            let caller = owner.caller(&ctx).await?;
             // The percentage goes to the API's rules as the JSON number it reads as, so the
             // command line and the API accept exactly the same values.
             let percentage = percentage.map(|p| {

@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::input::paging;
+use super::input::{Page, paging};
 use super::{Caller, Context, Error, Result};
 use crate::domain::coupon::{Coupon, CouponFields, READ_ONLY, WRITABLE};
 use crate::domain::fields::{Field, FieldError};
@@ -110,15 +110,8 @@ pub struct ListParams {
     pub sort: Option<String>,
 }
 
-pub struct Page {
-    pub coupons: Vec<Coupon>,
-    pub limit: i64,
-    pub offset: i64,
-    pub total: i64,
-}
-
 /// The caller's coupons, newest first unless `sort` says otherwise; deleted ones are left out.
-pub async fn list(ctx: &Context, caller: &Caller, params: &ListParams) -> Result<Page> {
+pub async fn list(ctx: &Context, caller: &Caller, params: &ListParams) -> Result<Page<Coupon>> {
     let page = paging(
         params.limit.as_deref(),
         params.offset.as_deref(),
@@ -135,7 +128,7 @@ pub async fn list(ctx: &Context, caller: &Caller, params: &ListParams) -> Result
         })
         .await?;
     Ok(Page {
-        coupons,
+        items: coupons,
         limit: page.limit,
         offset: page.offset,
         total,

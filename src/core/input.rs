@@ -42,6 +42,24 @@ pub struct Paging {
     pub sort: SortOrder,
 }
 
+/// One page of a listing, and where it stands in the whole.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub limit: i64,
+    pub offset: i64,
+    pub total: i64,
+}
+
+impl<T> Page<T> {
+    /// `{"data": [...], "pagination": {"limit", "offset", "total"}}`, each item as `view` shows it.
+    pub fn to_json(&self, view: impl Fn(&T) -> serde_json::Value) -> serde_json::Value {
+        serde_json::json!({
+            "data": self.items.iter().map(view).collect::<Vec<_>>(),
+            "pagination": {"limit": self.limit, "offset": self.offset, "total": self.total},
+        })
+    }
+}
+
 /// `limit` 1..=100 (default 20), `offset` ≥ 0, `sort` `created_at:desc` (default) or
 /// `created_at:asc`, as they arrive in a query string.
 pub fn paging(limit: Option<&str>, offset: Option<&str>, sort: Option<&str>) -> Result<Paging> {

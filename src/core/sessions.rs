@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::input::paging;
+use super::input::{Page, paging};
 use super::{Caller, Context, Error, Result};
 use crate::domain::coupon::Rejection;
 use crate::domain::fields::{Field, FieldError};
@@ -153,29 +153,14 @@ fn new_session(
         }
     };
 
-    let mut session = CheckoutSession {
+    Ok(CheckoutSession::open(
         id,
-        organization_id: caller.organization_id,
-        created_by: caller.actor(),
-        environment: caller.environment,
-        status: Status::Open,
+        caller.organization_id,
+        caller.actor(),
+        caller.environment,
         fields,
-        spi_qr_code_id: None,
-        qr_payload: None,
-        coupon_id: None,
-        coupon_code: None,
-        amount_discount: 0,
-        payment_provider: None,
-        provider_reference: None,
-        completed_at: None,
-        created_at: now,
-        updated_at: now,
-        coupon_attempts: 0,
-        coupon_window_started_at: None,
-        version: 0,
-    };
-    session.refresh_qr();
-    Ok(session)
+        now,
+    ))
 }
 
 async fn insert(
@@ -251,14 +236,11 @@ pub struct ListParams {
     pub status: Option<String>,
 }
 
-pub struct Page {
-    pub sessions: Vec<CheckoutSession>,
-    pub limit: i64,
-    pub offset: i64,
-    pub total: i64,
-}
-
-pub async fn list(ctx: &Context, caller: &Caller, params: &ListParams) -> Result<Page> {
+pub async fn list(
+    ctx: &Context,
+    caller: &Caller,
+    params: &ListParams,
+) -> Result<Page<CheckoutSession>> {
     let page = paging(
         params.limit.as_deref(),
         params.offset.as_deref(),
@@ -290,7 +272,7 @@ pub async fn list(ctx: &Context, caller: &Caller, params: &ListParams) -> Result
         })
         .await?;
     Ok(Page {
-        sessions,
+        items: sessions,
         limit: page.limit,
         offset: page.offset,
         total,

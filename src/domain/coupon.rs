@@ -494,6 +494,24 @@ impl Coupon {
 }
 
 #[cfg(test)]
+impl Coupon {
+    /// A test coupon of a new organization made of the fields of `fields`, for unit tests.
+    pub(crate) fn sample(fields: Value) -> Coupon {
+        let now = super::time::now();
+        Coupon {
+            id: Uuid::new_v4(),
+            organization_id: Uuid::new_v4(),
+            environment: Environment::Test,
+            fields: CouponFields::parse(fields.as_object().unwrap(), None).unwrap(),
+            current_uses: 0,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use chrono::Duration;
@@ -519,20 +537,6 @@ mod tests {
     fn with(mut base: Value, k: &str, v: Value) -> Value {
         base[k] = v;
         base
-    }
-
-    fn coupon(fields: Value) -> Coupon {
-        let now = time::now();
-        Coupon {
-            id: Uuid::new_v4(),
-            organization_id: Uuid::new_v4(),
-            environment: Environment::Test,
-            fields: CouponFields::parse(fields.as_object().unwrap(), None).unwrap(),
-            current_uses: 0,
-            created_at: now,
-            updated_at: now,
-            deleted_at: None,
-        }
     }
 
     fn at(offset: Duration) -> String {
@@ -708,23 +712,23 @@ mod tests {
 
     #[test]
     fn percentage_discounts_round_to_the_nearest_unit_halves_up() {
-        let ten = coupon(percent());
+        let ten = Coupon::sample(percent());
         assert_eq!(ten.discount(10_000), 1_000);
         assert_eq!(ten.discount(995), 100, "99.5 rounds up");
         assert_eq!(ten.discount(994), 99, "99.4 rounds down");
         assert_eq!(ten.discount(4), 0, "0.4 rounds down");
         assert_eq!(ten.discount(5), 1, "0.5 rounds up");
-        let odd = coupon(with(percent(), "discount_percentage", json!(12.5)));
+        let odd = Coupon::sample(with(percent(), "discount_percentage", json!(12.5)));
         assert_eq!(odd.discount(1_999), 250, "249.875");
         assert_eq!(odd.discount(1_000_000_000_000), 125_000_000_000);
-        let all = coupon(with(percent(), "discount_percentage", json!(100)));
+        let all = Coupon::sample(with(percent(), "discount_percentage", json!(100)));
         assert_eq!(all.discount(7_777), 7_777);
         assert_eq!(all.discount(i64::MAX), i64::MAX, "no overflow");
     }
 
     #[test]
     fn fixed_discounts_are_capped_at_the_subtotal() {
-        let c = coupon(fixed());
+        let c = Coupon::sample(fixed());
         assert_eq!(c.discount(5_000), 1_000);
         assert_eq!(c.discount(1_000), 1_000);
         assert_eq!(c.discount(600), 600);
@@ -739,7 +743,7 @@ mod tests {
         b["max_quantity_per_use"] = json!(3);
         b["valid_from"] = json!(at(-Duration::hours(1)));
         b["expires_at"] = json!(at(Duration::hours(1)));
-        let mut c = coupon(b);
+        let mut c = Coupon::sample(b);
         c.current_uses = 1;
         assert_eq!(c.check(Currency::Xof, 3, time::now()), Ok(()));
     }
@@ -747,19 +751,19 @@ mod tests {
     #[test]
     fn every_rejection_has_its_reason() {
         let now = time::now();
-        let inactive = coupon(with(percent(), "is_active", json!(false)));
+        let inactive = Coupon::sample(with(percent(), "is_active", json!(false)));
         assert_eq!(
             inactive.check(Currency::Xof, 1, now),
             Err(Rejection::Inactive)
         );
-        let mut deleted = coupon(percent());
+        let mut deleted = Coupon::sample(percent());
         deleted.deleted_at = Some(now);
         assert_eq!(
             deleted.check(Currency::Xof, 1, now),
             Err(Rejection::Inactive)
         );
 
-        let later = coupon(with(percent(), "valid_from", json!(at(Duration::hours(1)))));
+        let later = Coupon::sample(with(percent(), "valid_from", json!(at(Duration::hours(1)))));
         assert_eq!(
             later.check(Currency::Xof, 1, now),
             Err(Rejection::NotYetValid)
@@ -771,7 +775,7 @@ mod tests {
             "valid from its first instant"
         );
 
-        let ends = coupon(with(percent(), "expires_at", json!(at(Duration::hours(1)))));
+        let ends = Coupon::sample(with(percent(), "expires_at", json!(at(Duration::hours(1)))));
         let until = ends.fields.expires_at.unwrap();
         assert_eq!(
             ends.check(Currency::Xof, 1, until - Duration::milliseconds(1)),
@@ -779,31 +783,31 @@ mod tests {
         );
         assert_eq!(ends.check(Currency::Xof, 1, until), Err(Rejection::Expired));
 
-        let mut used = coupon(with(percent(), "max_uses", json!(5)));
+        let mut used = Coupon::sample(with(percent(), "max_uses", json!(5)));
         used.current_uses = 4;
         assert_eq!(used.check(Currency::Xof, 1, now), Ok(()));
         used.current_uses = 5;
         assert_eq!(used.check(Currency::Xof, 1, now), Err(Rejection::UsedUp));
 
-        let few = coupon(with(percent(), "max_quantity_per_use", json!(2)));
+        let few = Coupon::sample(with(percent(), "max_quantity_per_use", json!(2)));
         assert_eq!(few.check(Currency::Xof, 2, now), Ok(()));
         assert_eq!(
             few.check(Currency::Xof, 3, now),
             Err(Rejection::QuantityTooHigh { max: 2 })
         );
 
-        let xof = coupon(fixed());
+        let xof = Coupon::sample(fixed());
         assert_eq!(
             xof.check(Currency::Eur, 1, now),
             Err(Rejection::WrongCurrency)
         );
-        let eur = coupon(with(percent(), "currency_code", json!("EUR")));
+        let eur = Coupon::sample(with(percent(), "currency_code", json!("EUR")));
         assert_eq!(
             eur.check(Currency::Xof, 1, now),
             Err(Rejection::WrongCurrency)
         );
         assert_eq!(
-            coupon(percent()).check(Currency::Usd, 1, now),
+            Coupon::sample(percent()).check(Currency::Usd, 1, now),
             Ok(()),
             "any currency"
         );

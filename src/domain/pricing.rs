@@ -43,8 +43,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::domain::coupon::CouponFields;
-    use crate::domain::session::{Environment, Rules, SessionFields, Status};
+    use crate::domain::session::{Environment, Rules, SessionFields};
 
     fn now() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap()
@@ -58,40 +57,14 @@ mod tests {
             created_at: now(),
         };
         let fields = SessionFields::parse(fields.as_object().unwrap(), &rules).unwrap();
-        CheckoutSession {
-            id: Uuid::new_v4(),
-            organization_id: Uuid::new_v4(),
-            created_by: "cli".into(),
-            environment: Environment::Test,
-            status: Status::Open,
+        CheckoutSession::open(
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            "cli".into(),
+            Environment::Test,
             fields,
-            spi_qr_code_id: None,
-            qr_payload: None,
-            coupon_id: None,
-            coupon_code: None,
-            amount_discount: 0,
-            payment_provider: None,
-            provider_reference: None,
-            completed_at: None,
-            created_at: now(),
-            updated_at: now(),
-            coupon_attempts: 0,
-            coupon_window_started_at: None,
-            version: 0,
-        }
-    }
-
-    fn coupon(fields: Value) -> Coupon {
-        Coupon {
-            id: Uuid::new_v4(),
-            organization_id: Uuid::new_v4(),
-            environment: Environment::Test,
-            fields: CouponFields::parse(fields.as_object().unwrap(), None).unwrap(),
-            current_uses: 0,
-            created_at: now(),
-            updated_at: now(),
-            deleted_at: None,
-        }
+            now(),
+        )
     }
 
     fn applied(s: &mut CheckoutSession, c: &Coupon) {
@@ -109,7 +82,7 @@ mod tests {
 
     #[test]
     fn a_coupon_discounts_the_subtotal_and_the_qr_code_carries_the_total() {
-        let ten = coupon(json!({"code": "NOEL10", "discount_type": "percentage",
+        let ten = Coupon::sample(json!({"code": "NOEL10", "discount_type": "percentage",
                                 "discount_percentage": 10}));
         let mut s = pagne(3);
         applied(&mut s, &ten);
@@ -125,7 +98,7 @@ mod tests {
 
     #[test]
     fn a_coupon_that_no_longer_applies_is_taken_off_and_says_why() {
-        let small = coupon(json!({"code": "PETIT", "discount_type": "fixed",
+        let small = Coupon::sample(json!({"code": "PETIT", "discount_type": "fixed",
                                   "discount_fixed_amount": 1000, "currency_code": "XOF",
                                   "max_quantity_per_use": 2}));
         let mut s = pagne(2);
@@ -154,7 +127,7 @@ mod tests {
 
     #[test]
     fn a_discount_never_takes_the_total_below_zero_and_a_free_session_has_no_qr_code() {
-        let all = coupon(json!({"code": "OFFERT", "discount_type": "fixed",
+        let all = Coupon::sample(json!({"code": "OFFERT", "discount_type": "fixed",
                                 "discount_fixed_amount": 999999, "currency_code": "XOF"}));
         let mut s = pagne(1);
         applied(&mut s, &all);

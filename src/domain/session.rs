@@ -513,6 +513,40 @@ pub struct CheckoutSession {
 }
 
 impl CheckoutSession {
+    /// A new open session, priced, with nothing applied or paid yet; not stored.
+    pub fn open(
+        id: Uuid,
+        organization_id: Uuid,
+        created_by: String,
+        environment: Environment,
+        fields: SessionFields,
+        now: DateTime<Utc>,
+    ) -> CheckoutSession {
+        let mut session = CheckoutSession {
+            id,
+            organization_id,
+            created_by,
+            environment,
+            status: Status::Open,
+            fields,
+            spi_qr_code_id: None,
+            qr_payload: None,
+            coupon_id: None,
+            coupon_code: None,
+            amount_discount: 0,
+            payment_provider: None,
+            provider_reference: None,
+            completed_at: None,
+            created_at: now,
+            updated_at: now,
+            coupon_attempts: 0,
+            coupon_window_started_at: None,
+            version: 0,
+        };
+        session.refresh_qr();
+        session
+    }
+
     pub fn totals(&self) -> Totals {
         Totals::compute(
             self.fields.amount,

@@ -220,51 +220,34 @@ macro_rules! on_pool {
     ($store:expr, read, |$p:ident, $d:ident| $body:expr) => {
         match &$store.backend {
             $crate::store::Backend::Sqlite { reader, .. } => {
-                #[allow(unused_variables)]
-                let $d = $crate::store::Dialect::Sqlite;
-                let mut conn = reader.acquire().await?;
-                #[allow(unused_imports)]
-                use sqlx::Connection as _;
-                #[allow(unused_mut)]
-                let $p = &mut *conn;
-                $body
+                on_pool!(@on reader.acquire().await?, Sqlite, $p, $d, $body)
             }
             $crate::store::Backend::Postgres(pool) => {
-                #[allow(unused_variables)]
-                let $d = $crate::store::Dialect::Postgres;
-                let mut conn = $store.pg_connection(pool).await?;
-                #[allow(unused_imports)]
-                use sqlx::Connection as _;
-                #[allow(unused_mut)]
-                let $p = &mut *conn;
-                $body
+                on_pool!(@on $store.pg_connection(pool).await?, Postgres, $p, $d, $body)
             }
         }
     };
     ($store:expr, write, |$p:ident, $d:ident| $body:expr) => {
         match &$store.backend {
             $crate::store::Backend::Sqlite { writer, .. } => {
-                #[allow(unused_variables)]
-                let $d = $crate::store::Dialect::Sqlite;
-                let mut held = writer.lock().await?;
-                #[allow(unused_imports)]
-                use sqlx::Connection as _;
-                #[allow(unused_mut)]
-                let $p = &mut *held;
-                $body
+                on_pool!(@on writer.lock().await?, Sqlite, $p, $d, $body)
             }
             $crate::store::Backend::Postgres(pool) => {
-                #[allow(unused_variables)]
-                let $d = $crate::store::Dialect::Postgres;
-                let mut conn = $store.pg_connection(pool).await?;
-                #[allow(unused_imports)]
-                use sqlx::Connection as _;
-                #[allow(unused_mut)]
-                let $p = &mut *conn;
-                $body
+                on_pool!(@on $store.pg_connection(pool).await?, Postgres, $p, $d, $body)
             }
         }
     };
+    (@on $conn:expr, $dialect:ident, $p:ident, $d:ident, $body:expr) => {{
+        #[allow(unused_variables)]
+        let $d = $crate::store::Dialect::$dialect;
+        let mut conn = $conn;
+        // `begin` on a connection is this trait's.
+        #[allow(unused_imports)]
+        use sqlx::Connection as _;
+        #[allow(unused_mut)]
+        let $p = &mut *conn;
+        $body
+    }};
 }
 pub(crate) use on_pool;
 

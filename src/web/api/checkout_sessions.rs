@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes, Data, Path, Query};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::core::input::parse_object;
@@ -48,15 +47,7 @@ async fn create(ctx: Data<Context>, caller: Caller, req: HttpRequest, body: Byte
 #[get("/checkout_sessions")]
 async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>) -> Response {
     let page = sessions::list(&ctx, &caller, &params).await?;
-    let data: Vec<_> = page
-        .sessions
-        .iter()
-        .map(|s| s.to_json(&ctx.public_url))
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "data": data,
-        "pagination": {"limit": page.limit, "offset": page.offset, "total": page.total},
-    })))
+    Ok(HttpResponse::Ok().json(page.to_json(|s| s.to_json(&ctx.public_url))))
 }
 
 #[get("/checkout_sessions/{id}")]

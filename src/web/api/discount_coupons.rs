@@ -1,8 +1,8 @@
 //! `/v1/discount_coupons`: thin handlers over [`crate::core::coupons`].
 
+use crate::domain::coupon::Coupon;
 use actix_web::web::{self, Bytes, Data, Path, Query};
 use actix_web::{HttpResponse, delete, get, patch, post};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::core::coupons::{self, ListParams};
@@ -26,11 +26,7 @@ async fn create(ctx: Data<Context>, caller: Caller, body: Bytes) -> Response {
 #[get("/discount_coupons")]
 async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>) -> Response {
     let page = coupons::list(&ctx, &caller, &params).await?;
-    let data: Vec<_> = page.coupons.iter().map(|c| c.to_json()).collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "data": data,
-        "pagination": {"limit": page.limit, "offset": page.offset, "total": page.total},
-    })))
+    Ok(HttpResponse::Ok().json(page.to_json(Coupon::to_json)))
 }
 
 #[get("/discount_coupons/{coupon_id}")]

@@ -89,30 +89,6 @@ pub(super) struct CsrfOnly {
     csrf: String,
 }
 
-impl PageForm for QuantityForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-impl PageForm for CouponForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-impl PageForm for CsrfOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-impl PageForm for PayForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 #[derive(Deserialize, Default)]
 pub(super) struct PayForm {
     #[serde(default)]
@@ -135,6 +111,20 @@ pub(super) struct Posted<T> {
 pub(super) trait PageForm: for<'de> Deserialize<'de> + Default + 'static {
     fn csrf(&self) -> &str;
 }
+
+/// `PageForm` for forms that carry their token in a `csrf` field, as all of the page's do.
+macro_rules! page_forms {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::web::page::forms::PageForm for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        })+
+    };
+}
+pub(super) use page_forms;
+
+page_forms!(QuantityForm, CouponForm, CsrfOnly, PayForm);
 
 impl<T: PageForm> FromRequest for Posted<T> {
     type Error = actix_web::Error;

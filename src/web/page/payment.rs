@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::assets::Assets;
 use super::checkout::{FormState, render};
-use super::forms::{PageForm, Posted};
+use super::forms::{Posted, page_forms};
 use super::{PageRequest, see_other, session_id, store_failed};
 use crate::core::{Context, payments, sessions};
 use crate::domain::session::{Environment, Status, redirect_url};
@@ -140,11 +140,7 @@ struct SandboxForm {
     outcome: String,
 }
 
-impl PageForm for SandboxForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+page_forms!(SandboxForm);
 
 /// The test environment's stand-in for a provider: a successful payment completes the session,
 /// a declined one leaves it open with a message.
