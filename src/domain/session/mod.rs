@@ -1,0 +1,238 @@
+//! The checkout session: what a merchant sells, for how much, and where it stands.
+//!
+//! A request body is checked against the rules of the resource in one place,
+//! [`SessionFields::parse`], for a create and an update alike: an update is the stored fields
+//! with the patch laid over them, parsed again whole, so no rule can be skipped by changing one
+//! field at a time.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::fields::{Field, FieldError, FieldResult};
+use super::money::{Currency, MAX_AMOUNT, Totals};
+use super::provider::{Provider, ProviderList};
+use crate::qr::{PayloadError, QrCodeData};
+
+mod fields;
+pub use fields::{READ_ONLY, Rules, SessionFields, WRITABLE, parse_email, parse_phone, parse_url};
+
+/// How long a session stays open when the merchant does not say.
+pub const DEFAULT_LIFETIME: Duration = Duration::minutes(60);
+/// The furthest ahead a session may expire.
+pub const MAX_LIFETIME: Duration = Duration::days(30);
+pub const MAX_TITLE: usize = 200;
+pub const MAX_DESCRIPTION: usize = 2000;
+pub const MAX_URL: usize = 2048;
+pub const MAX_METADATA_KEYS: usize = 50;
+pub const MAX_METADATA_KEY: usize = 40;
+pub const MAX_METADATA_VALUE: usize = 500;
+/// The placeholder a merchant puts in `success_url`/`cancel_url` to learn which session it was.
+pub const SESSION_ID_PLACEHOLDER: &str = "{CHECKOUT_SESSION_ID}";
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok($name::$variant),)+
+                    _ => Err(format!("must be one of {}", [$($s),+].join(", "))),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Where a session stands. Only `open → completed` and `open → expired` ever happen.
+    Status { Open = "open", Completed = "completed", Expired = "expired" }
+);
+string_enum!(
+    /// Test or live money, fixed by the API key that created the session.
+    Environment { Test = "test", Live = "live" }
+);
+string_enum!(
+    /// Whether the QR code carries the amount (`dynamic`) or lets the payer enter it (`static`).
+    QrCodeType { Static = "static", Dynamic = "dynamic" }
+);
+
+/// A checkout session as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckoutSession {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    /// The id of the API key that created it, or `cli` for the operator's command line.
+    pub created_by: String,
+    pub environment: Environment,
+    pub status: Status,
+    pub fields: SessionFields,
+    pub spi_qr_code_id: Option<Uuid>,
+    /// The QR payload built for the session's current state, kept so it shows the same code.
+    pub qr_payload: Option<String>,
+    pub coupon_id: Option<Uuid>,
+    pub coupon_code: Option<String>,
+    /// The discount of the applied coupon, recomputed whenever the quantity changes.
+    pub amount_discount: i64,
+    pub payment_provider: Option<String>,
+    pub provider_reference: Option<String>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Coupon codes tried on the page since `coupon_window_started_at`, for rate limiting.
+    pub coupon_attempts: i64,
+    pub coupon_window_started_at: Option<DateTime<Utc>>,
+    /// How many times the stored session has been written. A write is made against the version
+    /// it read, so a concurrent write is never silently undone (see `Store::update_open_session`).
+    pub version: i64,
+}
+
+impl CheckoutSession {
+    /// A new open session, priced, with nothing applied or paid yet; not stored.
+    pub fn open(
+        id: Uuid,
+        organization_id: Uuid,
+        created_by: String,
+        environment: Environment,
+        fields: SessionFields,
+        now: DateTime<Utc>,
+    ) -> CheckoutSession {
+        let mut session = CheckoutSession {
+            id,
+            organization_id,
+            created_by,
+            environment,
+            status: Status::Open,
+            fields,
+            spi_qr_code_id: None,
+            qr_payload: None,
+            coupon_id: None,
+            coupon_code: None,
+            amount_discount: 0,
+            payment_provider: None,
+            provider_reference: None,
+            completed_at: None,
+            created_at: now,
+            updated_at: now,
+            coupon_attempts: 0,
+            coupon_window_started_at: None,
+            version: 0,
+        };
+        session.refresh_qr();
+        session
+    }
+
+    pub fn totals(&self) -> Totals {
+        Totals::compute(
+            self.fields.amount,
+            self.fields.quantity,
+            self.amount_discount,
+        )
+    }
+
+    /// Rebuilds the QR payload for the session's current state. The payload is kept, and
+    /// `spi_qr_code_id` names it: a new id only when the payload changes, so the same state
+    /// always shows the same code. A dynamic code carries `amount_total`; a total of zero has
+    /// no code, as it is paid by nobody.
+    pub fn refresh_qr(&mut self) {
+        let dynamic = self.fields.qr_code_type == QrCodeType::Dynamic;
+        let total = u64::try_from(self.totals().total).unwrap_or(0);
+        let payload = self
+            .fields
+            .qr_code_data
+            .as_ref()
+            .filter(|_| total > 0)
+            .and_then(|data| data.payload_for(total, dynamic).ok());
+        if payload != self.qr_payload {
+            self.spi_qr_code_id = payload.as_ref().map(|_| Uuid::new_v4());
+            self.qr_payload = payload;
+        }
+    }
+
+    /// Open by its status, but past its expiry: it is expired the moment anyone looks.
+    pub fn is_due_to_expire(&self, now: DateTime<Utc>) -> bool {
+        self.status == Status::Open && self.fields.expires_at <= now
+    }
+
+    /// The API representation: every field of the resource by its exact name, and the computed
+    /// amounts and the hosted page's URL beside them.
+    pub fn to_json(&self, public_url: &str) -> Value {
+        let mut m = self.fields.to_json();
+        let totals = self.totals();
+        m.insert("checkout_session_id".into(), self.id.to_string().into());
+        m.insert(
+            "organization_id".into(),
+            self.organization_id.to_string().into(),
+        );
+        m.insert("created_by".into(), self.created_by.clone().into());
+        m.insert("environment".into(), self.environment.as_str().into());
+        m.insert("status".into(), self.status.as_str().into());
+        m.insert(
+            "spi_qr_code_id".into(),
+            self.spi_qr_code_id
+                .map_or(Value::Null, |u| u.to_string().into()),
+        );
+        m.insert("amount_subtotal".into(), totals.subtotal.into());
+        m.insert("amount_discount".into(), totals.discount.into());
+        m.insert("amount_total".into(), totals.total.into());
+        m.insert(
+            "coupon_code".into(),
+            self.coupon_code.clone().map_or(Value::Null, Value::String),
+        );
+        m.insert(
+            "payment_provider".into(),
+            self.payment_provider
+                .clone()
+                .map_or(Value::Null, Value::String),
+        );
+        m.insert(
+            "completed_at".into(),
+            self.completed_at
+                .map_or(Value::Null, |t| super::time::rfc3339(&t).into()),
+        );
+        m.insert(
+            "created_at".into(),
+            super::time::rfc3339(&self.created_at).into(),
+        );
+        m.insert(
+            "updated_at".into(),
+            super::time::rfc3339(&self.updated_at).into(),
+        );
+        m.insert("url".into(), self.url(public_url).into());
+        Value::Object(m)
+    }
+
+    /// The hosted page's absolute URL.
+    pub fn url(&self, public_url: &str) -> String {
+        format!("{public_url}/checkout/{}", self.id)
+    }
+}
+
+/// Replaces the session-id placeholder in a redirect URL, URL-encoded.
+pub fn redirect_url(template: &str, id: Uuid) -> String {
+    // A UUID is already URL-safe; encoding it anyway keeps the rule in one place.
+    let encoded: String = url::form_urlencoded::byte_serialize(id.to_string().as_bytes()).collect();
+    template.replace(SESSION_ID_PLACEHOLDER, &encoded)
+}
+
+#[cfg(test)]
+mod tests;
