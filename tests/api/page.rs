@@ -58,6 +58,16 @@ pub async fn visit(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Visit
     }
 }
 
+/// Opens the page at `path` as a browser does, then posts `fields` with the page's CSRF token
+/// to `path` + `form` (`/quantity`, `/pay`…), with the cookies the page gave.
+pub async fn submit(app: &TestApp, path: &str, form: &str, fields: &[(&str, &str)]) -> Response {
+    let page = visit(app, path, &[]).await;
+    let csrf = page.csrf();
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    post_form(app, &[path, form].concat(), &page.cookies, &all).await
+}
+
 pub async fn post_form(
     app: &TestApp,
     path: &str,
@@ -364,15 +374,9 @@ async fn the_quantity_form_recomputes_every_amount(backend: Backend) {
     let s = app.session(&body).await;
     let id = id_of(&s);
     let path = format!("/checkout/{id}");
-    let page = visit(&app, &path, &[]).await;
-    let res = post_form(
-        &app,
-        &format!("{path}/quantity"),
-        &page.cookies,
-        &[("csrf", &page.csrf()), ("quantity", "3")],
-    )
-    .await;
+    let res = submit(&app, &path, "/quantity", &[("quantity", "3")]).await;
     assert_eq!(res.status(), 303);
+    let page = visit(&app, &path, &[]).await;
     assert_eq!(res.headers()["location"], path.as_str());
     assert_eq!(app.api_session(&id).await["amount_total"], 30000);
     assert!(

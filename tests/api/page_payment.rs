@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, id_of, session_body, spawn_app};
-use crate::page::{post_form, visit};
+use crate::page::{post_form, submit, visit};
 
 async fn coupon(app: &TestApp, body: Value) -> Value {
     let res = app.post_json("/v1/discount_coupons", &app.key, &body).await;
@@ -24,14 +24,7 @@ async fn coupon_session(app: &TestApp) -> (String, String) {
 }
 
 async fn apply(app: &TestApp, path: &str, code: &str) -> (u16, String) {
-    let page = visit(app, path, &[]).await;
-    let res = post_form(
-        app,
-        &format!("{path}/coupon"),
-        &page.cookies,
-        &[("csrf", &page.csrf()), ("action", "apply"), ("code", code)],
-    )
-    .await;
+    let res = submit(app, path, "/coupon", &[("action", "apply"), ("code", code)]).await;
     let status = res.status().as_u16();
     (
         status,
@@ -308,15 +301,13 @@ async fn a_total_of_zero_completes_without_a_provider(backend: Backend) {
     coupon(&app, json!({"code": "FREE", "discount_type": "percentage", "discount_percentage": 100, "max_uses": 1})).await;
     let (id, path) = coupon_session(&app).await;
     assert_eq!(apply(&app, &path, "FREE").await.0, 303);
-    let page = visit(&app, &path, &[]).await;
-    assert!(page.html.contains("Valider la commande"));
-    let res = post_form(
-        &app,
-        &format!("{path}/pay"),
-        &page.cookies,
-        &[("csrf", &page.csrf())],
-    )
-    .await;
+    assert!(
+        visit(&app, &path, &[])
+            .await
+            .html
+            .contains("Valider la commande")
+    );
+    let res = submit(&app, &path, "/pay", &[]).await;
     assert_eq!(res.status(), 303);
     let s = app.api_session(&id).await;
     assert_eq!(

@@ -191,14 +191,7 @@ async fn choosing_pi_spi_shows_the_code_and_its_payload(backend: Backend) {
     body["spi_account_number"] = json!("CIC2344256727788288822");
     let s = app.session(&body).await;
     let path = format!("/checkout/{}", id_of(&s));
-    let page = crate::page::visit(&app, &path, &[]).await;
-    let res = crate::page::post_form(
-        &app,
-        &format!("{path}/pay"),
-        &page.cookies,
-        &[("csrf", &page.csrf()), ("provider", "SPI")],
-    )
-    .await;
+    let res = crate::page::submit(&app, &path, "/pay", &[("provider", "SPI")]).await;
     assert_eq!(res.status(), 303);
     let waiting = crate::page::visit(&app, &path, &[]).await;
     assert!(waiting.html.contains("<svg"));
