@@ -10,6 +10,7 @@ use super::Context;
 use super::sessions::{self, Modified};
 use crate::domain::coupon::Rejection;
 use crate::domain::fields::Field;
+use crate::domain::money::MAX_AMOUNT;
 use crate::domain::provider::{Provider, Start};
 use crate::domain::session::{CheckoutSession, Environment, MAX_TITLE, parse_email, parse_phone};
 use crate::domain::time;
@@ -101,7 +102,11 @@ pub async fn set_quantity(
         if !session.fields.allow_quantity {
             return Err(Problem::NotAllowed);
         }
-        session.fields.quantity = quantity.ok_or(Problem::Quantity { max })?;
+        // At most what keeps the subtotal within the amount cap, as the API requires.
+        let max = max.min(MAX_AMOUNT / session.fields.amount.max(1));
+        session.fields.quantity = quantity
+            .filter(|q| *q <= max)
+            .ok_or(Problem::Quantity { max })?;
         let dropped = sessions::reprice(ctx, session, time::now()).await?;
         Ok(dropped.map(|_| Notice::CouponRemoved))
     })

@@ -58,10 +58,15 @@ impl<'a> Field<'a> {
     }
 
     /// A string of at most `max` characters, trimmed; empty is refused.
+    /// Text of 1 to `max` characters, trimmed. Control characters are refused (a NUL, an
+    /// escape sequence), but for line breaks and tabs.
     pub fn text(&self, max: usize) -> FieldResult<String> {
         let s = self.str()?.trim();
         if s.is_empty() {
             return Err(self.error("must not be empty"));
+        }
+        if has_control(s) {
+            return Err(self.error("must not hold control characters"));
         }
         if s.chars().count() > max {
             return Err(self.error(format!("must be at most {max} characters")));
@@ -137,6 +142,13 @@ pub fn kind(v: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
+}
+
+/// Whether `s` holds a control character other than a line break or a tab: what no text a
+/// person types holds, and what PostgreSQL refuses (NUL) or a terminal obeys (escapes).
+pub fn has_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
 #[cfg(test)]

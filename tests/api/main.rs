@@ -6,6 +6,7 @@ mod checkout_sessions;
 mod concurrent_writes;
 mod coupons;
 mod fast_paths;
+mod hardening;
 mod health;
 mod hostile_input;
 mod idempotency;

@@ -2,6 +2,7 @@
 //! checked in one place, [`SessionFields::parse`], for a create and an update alike.
 
 use super::*;
+use crate::domain::fields::has_control;
 
 /// What the merchant may set on a session, each value already checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -357,16 +358,31 @@ pub fn parse_phone(f: Field<'_>) -> FieldResult<String> {
 }
 
 /// Absolute `https` URLs; `http` only to this machine, and only in test.
+///
+/// Stored as the parser reads it (`https:shop.example` is `https://shop.example/`, a Unicode
+/// host is in punycode), so what is stored is what was checked and what a browser is sent to.
+/// A control character or a space anywhere, or a user name or password (`https://shop.example@
+/// evil.example/` reads as a visit to the first and goes to the second), is refused.
 pub fn parse_url(f: Field<'_>, environment: Environment) -> FieldResult<String> {
     let s = f.str()?.trim();
     if s.chars().count() > MAX_URL {
         return Err(f.error(format!("must be at most {MAX_URL} characters")));
     }
+    if s.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(f.error("must not hold a space or a control character"));
+    }
     let url = url::Url::parse(s).map_err(|_| f.error("must be an absolute https URL"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(f.error("must not carry a user name or a password"));
+    }
+    if url.as_str().chars().count() > MAX_URL {
+        return Err(f.error(format!("must be at most {MAX_URL} characters")));
+    }
     let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    let normalized = || Ok(url.as_str().to_string());
     match url.scheme() {
-        "https" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(s.to_string()),
-        "http" if local && environment == Environment::Test => Ok(s.to_string()),
+        "https" if url.host_str().is_some_and(|h| !h.is_empty()) => normalized(),
+        "http" if local && environment == Environment::Test => normalized(),
         "http" if local => {
             Err(f.error("http is allowed only for localhost in the test environment"))
         }
@@ -384,6 +400,9 @@ fn parse_metadata(f: Field<'_>) -> FieldResult<Map<String, Value>> {
             return Err(f.error(format!(
                 "keys must be 1 to {MAX_METADATA_KEY} characters ({k:?})"
             )));
+        }
+        if has_control(k) || matches!(v, Value::String(s) if has_control(s)) {
+            return Err(f.error(format!("must not hold control characters ({k:?})")));
         }
         match v {
             Value::String(s) if s.chars().count() > MAX_METADATA_VALUE => {

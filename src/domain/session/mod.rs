@@ -228,10 +228,15 @@ impl CheckoutSession {
 }
 
 /// Replaces the session-id placeholder in a redirect URL, URL-encoded.
+/// The placeholder as the URL parser writes it in a path, where braces are percent-encoded.
+const ENCODED_SESSION_ID_PLACEHOLDER: &str = "%7BCHECKOUT_SESSION_ID%7D";
+
 pub fn redirect_url(template: &str, id: Uuid) -> String {
     // A UUID is already URL-safe; encoding it anyway keeps the rule in one place.
     let encoded: String = url::form_urlencoded::byte_serialize(id.to_string().as_bytes()).collect();
-    template.replace(SESSION_ID_PLACEHOLDER, &encoded)
+    template
+        .replace(SESSION_ID_PLACEHOLDER, &encoded)
+        .replace(ENCODED_SESSION_ID_PLACEHOLDER, &encoded)
 }
 
 #[cfg(test)]

@@ -33,11 +33,14 @@ fn with(k: &str, v: Value) -> Value {
 
 #[test]
 fn a_minimal_session_gets_its_defaults() {
-    let f = parse(base()).unwrap();
+    // One set of rules for the parse and the check: two reads of the clock can differ by a
+    // millisecond.
+    let rules = rules();
+    let f = SessionFields::parse(base().as_object().unwrap(), &rules).unwrap();
     assert_eq!(f.quantity, 1);
     assert_eq!(f.qr_code_type, QrCodeType::Dynamic);
     assert!(!f.allow_quantity && !f.is_spi);
-    assert_eq!(f.expires_at, rules().created_at + DEFAULT_LIFETIME);
+    assert_eq!(f.expires_at, rules.created_at + DEFAULT_LIFETIME);
 }
 
 #[test]
@@ -103,6 +106,47 @@ fn urls_must_be_absolute_https() {
     };
     let b = with("cancel_url", json!("http://localhost:3000/c"));
     assert!(SessionFields::parse(b.as_object().unwrap(), &live).is_err());
+}
+
+#[test]
+fn urls_are_stored_normalized_and_never_hold_controls_spaces_or_credentials() {
+    for (given, stored) in [
+        ("https:shop.example/ok", "https://shop.example/ok"),
+        ("https://Shop.Example", "https://shop.example/"),
+        (
+            "https://bücher.example/ok",
+            "https://xn--bcher-kva.example/ok",
+        ),
+    ] {
+        let f = parse(with("success_url", json!(given))).unwrap();
+        assert_eq!(f.success_url.unwrap(), stored, "{given}");
+    }
+    for bad in [
+        "https://shop.example/a\nb",
+        "https://shop.example/a b",
+        "https://shop.example/\u{7f}",
+        "https://me@shop.example/",
+    ] {
+        assert_eq!(
+            fields_of(with("success_url", json!(bad))),
+            ["success_url"],
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn a_placeholder_in_a_path_is_replaced_though_the_parser_encoded_it() {
+    let f = parse(with(
+        "success_url",
+        json!("https://shop.example/done/{CHECKOUT_SESSION_ID}"),
+    ))
+    .unwrap();
+    let id = Uuid::new_v4();
+    assert_eq!(
+        redirect_url(f.success_url.as_deref().unwrap(), id),
+        format!("https://shop.example/done/{id}")
+    );
 }
 
 #[test]

@@ -41,12 +41,9 @@ fn rejection_message(t: &Messages, r: &Rejection) -> String {
     }
 }
 
-fn problem_messages(t: &Messages, problem: &Problem, max_quantity: i64) -> Vec<String> {
+fn problem_messages(t: &Messages, problem: &Problem) -> Vec<String> {
     match problem {
-        Problem::Quantity { .. } => vec![fill(
-            &t.error_quantity,
-            &[("max", &max_quantity.to_string())],
-        )],
+        Problem::Quantity { max } => vec![fill(&t.error_quantity, &[("max", &max.to_string())])],
         Problem::CouponRejected(r) => vec![rejection_message(t, r)],
         Problem::CouponRateLimited => vec![t.error_coupon_rate_limited.to_string()],
         Problem::Details(details) => details
@@ -205,7 +202,7 @@ async fn respond(
             see_other(&format!("/checkout/{}{}", session.id, page.qs()), None)
         }
         Err(problem) => {
-            let messages = problem_messages(page.t(), &problem, ctx.settings.max_quantity);
+            let messages = problem_messages(page.t(), &problem);
             match &problem {
                 Problem::Details(details) => {
                     for d in details {

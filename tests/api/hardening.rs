@@ -1,0 +1,150 @@
+//! Attacks that once got through, each over HTTP as its author made it: control characters and
+//! unnormalized URLs stored for redirects, control characters from the page's forms, and a
+//! quantity that took a total past the amount cap.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, error_field, error_of, id_of, session_body, spawn_app};
+use crate::page::submit;
+
+async fn redirect_urls_with_control_characters_whitespace_or_userinfo_are_refused(
+    backend: Backend,
+) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    for bad in [
+        "https://shop.example/merci\r\nSet-Cookie: a=b",
+        "https://shop.example/\u{1}",
+        "https://shop.example/\u{7f}",
+        "https://shop.example/a\u{0}b",
+        "https://shop.example/a b",
+        "https://shop.example/\tmerci",
+        "https://client@shop.example/merci",
+        "https://shop.example:secret@evil.example/",
+    ] {
+        for field in ["success_url", "cancel_url"] {
+            let mut body = session_body();
+            body[field] = json!(bad);
+            let res = app.create_session(&body).await;
+            assert_eq!(res.status(), 422, "{field} = {bad:?}");
+            assert_eq!(error_field(&error_of(res).await), field, "{bad:?}");
+        }
+    }
+}
+
+async fn redirect_urls_are_stored_as_the_parser_reads_them(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    for (given, stored) in [
+        ("https:shop.example/merci", "https://shop.example/merci"),
+        ("https:\\\\shop.example/merci", "https://shop.example/merci"),
+        (
+            "https://BÜCHER.example/merci",
+            "https://xn--bcher-kva.example/merci",
+        ),
+        (
+            "HTTPS://Shop.Example/merci?cs={CHECKOUT_SESSION_ID}",
+            "https://shop.example/merci?cs={CHECKOUT_SESSION_ID}",
+        ),
+    ] {
+        let mut body = session_body();
+        body["success_url"] = json!(given);
+        let s = app.session(&body).await;
+        assert_eq!(s["success_url"], stored, "{given:?}");
+        // Paid, the page sends the customer to exactly that URL.
+        let id = id_of(&s);
+        let report = json!({"provider": "WAVE", "provider_reference": "r", "amount_paid": 10000});
+        let paid = app
+            .post_json(
+                &format!("/v1/checkout_sessions/{id}/complete"),
+                &app.key,
+                &report,
+            )
+            .await;
+        assert_eq!(paid.status(), 200);
+        let page = app
+            .client
+            .get(app.url(&format!("/checkout/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 303, "{given:?}");
+        let location = page.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(location, stored.replace("{CHECKOUT_SESSION_ID}", &id));
+    }
+}
+
+async fn control_characters_from_the_page_are_refused_and_change_nothing(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let s = app.session(&session_body()).await;
+    let path = format!("/checkout/{}", id_of(&s));
+    for name in ["Awa\u{0}Traoré", "Awa\u{1b}[31m", "Awa\u{7f}"] {
+        let res = submit(
+            &app,
+            &path,
+            "/pay",
+            &[
+                ("provider", "WAVE"),
+                ("customer_name", name),
+                ("customer_phone", "+2250707070707"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 422, "{name:?}");
+        let session = app.api_session(&id_of(&s)).await;
+        assert_eq!(
+            session["customer_name"],
+            Value::Null,
+            "{name:?} is not stored"
+        );
+    }
+    // The API refuses the same text by the same rule.
+    for field in ["title", "customer_name", "public_description"] {
+        let mut body = session_body();
+        body[field] = json!("Pagne\u{0}wax");
+        let res = app.create_session(&body).await;
+        assert_eq!(res.status(), 422, "{field}");
+        assert_eq!(error_field(&error_of(res).await), field);
+    }
+    // A description may still run over several lines.
+    let mut body = session_body();
+    body["public_description"] = json!("Tissu wax.\nTaille unique.\r\n\tLavable.");
+    assert_eq!(app.create_session(&body).await.status(), 201);
+}
+
+async fn the_quantity_form_cannot_take_the_total_past_the_amount_cap(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let mut body = session_body();
+    body["amount"] = json!(100_000_000_000_i64);
+    body["allow_quantity"] = json!(true);
+    let s = app.session(&body).await;
+    let id = id_of(&s);
+    let path = format!("/checkout/{id}");
+    let res = submit(&app, &path, "/quantity", &[("quantity", "99")]).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(app.api_session(&id).await["quantity"], 1, "nothing changed");
+    let res = submit(&app, &path, "/quantity", &[("quantity", "10")]).await;
+    assert_eq!(res.status(), 303, "10 × 10¹¹ is the cap itself");
+    // The session stays one the API can change.
+    let res = app
+        .patch(
+            &format!("/v1/checkout_sessions/{id}"),
+            &app.key,
+            &json!({"title": "Kente"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
+crate::on_both_backends!(
+    redirect_urls_with_control_characters_whitespace_or_userinfo_are_refused,
+    redirect_urls_are_stored_as_the_parser_reads_them,
+    control_characters_from_the_page_are_refused_and_change_nothing,
+    the_quantity_form_cannot_take_the_total_past_the_amount_cap,
+);
