@@ -4,11 +4,78 @@
 use serde_json::{Map, Value};
 
 use super::{Error, Result};
-use crate::domain::fields::kind;
 use crate::store::SortOrder;
 
-/// A JSON object body. Text holding U+0000 is refused before any rule looks at it: no column
-/// should carry it, and PostgreSQL cannot.
+/// A body as JSON reads it: an object, with each of its fields once, or what else it was.
+enum Body {
+    Object(Map<String, Value>),
+    Other(&'static str),
+}
+
+impl<'de> serde::Deserialize<'de> for Body {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Body, D::Error> {
+        use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+        struct Read;
+        impl<'de> Visitor<'de> for Read {
+            type Value = Body;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+
+            /// A field given twice is refused: which of the two a reader would take is a
+            /// guess (serde's last, another library's first), and a report of money must
+            /// mean one thing.
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<Body, A::Error> {
+                let mut fields = Map::new();
+                while let Some(key) = a.next_key::<String>()? {
+                    if fields.contains_key(&key) {
+                        return Err(de::Error::custom(format!(
+                            "the field {key:?} is given twice"
+                        )));
+                    }
+                    let value: Value = a.next_value()?;
+                    fields.insert(key, value);
+                }
+                Ok(Body::Object(fields))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> std::result::Result<Body, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Body::Other("an array"))
+            }
+
+            fn visit_unit<E>(self) -> std::result::Result<Body, E> {
+                Ok(Body::Other("null"))
+            }
+
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Body, E> {
+                Ok(Body::Other("a boolean"))
+            }
+
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<Body, E> {
+                Ok(Body::Other("a number"))
+            }
+
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<Body, E> {
+                Ok(Body::Other("a number"))
+            }
+
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<Body, E> {
+                Ok(Body::Other("a number"))
+            }
+
+            fn visit_str<E>(self, _: &str) -> std::result::Result<Body, E> {
+                Ok(Body::Other("a string"))
+            }
+        }
+        d.deserialize_any(Read)
+    }
+}
+
+/// A JSON object body, each field given once. Text holding U+0000 is refused before any rule
+/// looks at it: no column should carry it, and PostgreSQL cannot.
 pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>> {
     fn has_nul(v: &Value) -> bool {
         match v {
@@ -18,17 +85,17 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>> {
             _ => false,
         }
     }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => match m.iter().find(|(k, v)| k.contains('\0') || has_nul(v)) {
+    match serde_json::from_slice::<Body>(body) {
+        Ok(Body::Object(m)) => match m.iter().find(|(k, v)| k.contains('\0') || has_nul(v)) {
             Some((k, _)) => Err(Error::invalid(
                 &k.replace('\0', "\\0"),
                 "must not contain the NUL character",
             )),
             None => Ok(m),
         },
-        Ok(other) => Err(Error::invalid(
+        Ok(Body::Other(kind)) => Err(Error::invalid(
             "body",
-            format!("must be a JSON object, not {}", kind(&other)),
+            format!("must be a JSON object, not {kind}"),
         )),
         Err(e) => Err(Error::MalformedJson(e.to_string())),
     }

@@ -41,8 +41,14 @@ impl Report {
             .and_then(|f| f.text(200))
             .map_err(|e| errors.push(e))
             .ok();
+        // Exactly an integer: money reported as `9999.99999999999999999` reads as 10000.0 and
+        // would pass for 10 000 F CFA.
         let amount_paid = field("amount_paid")
-            .and_then(|f| f.integer())
+            .and_then(|f| {
+                f.value.as_i64().ok_or_else(|| {
+                    f.error("must be an integer in the smallest unit, without a decimal point")
+                })
+            })
             .map_err(|e| errors.push(e))
             .ok();
         match (provider, provider_reference, amount_paid) {
@@ -77,6 +83,14 @@ pub async fn complete(
     let session = sessions::retrieve(ctx, caller, id).await?;
     if let Some(done) = already(&session, report)? {
         return Ok(done);
+    }
+    if let Some(allowed) = &session.fields.allowed_providers
+        && !allowed.contains(report.provider)
+    {
+        return Err(Error::invalid(
+            "provider",
+            format!("must be one of the session's allowed_providers, {allowed}"),
+        ));
     }
     let total = session.totals().total;
     if report.amount_paid != total {
@@ -119,7 +133,8 @@ pub async fn complete(
     }
 }
 
-/// The answer for a session that is no longer open: the same completion again is fine.
+/// The answer for a session that is no longer open: the same completion again (same provider,
+/// reference and amount) is fine; anything else is another payment, which it cannot take.
 fn already(session: &CheckoutSession, report: &Report) -> Result<Option<CheckoutSession>> {
     match session.status {
         Status::Open => Ok(None),
@@ -130,7 +145,8 @@ fn already(session: &CheckoutSession, report: &Report) -> Result<Option<Checkout
         Status::Completed => {
             let same = session.provider_reference.as_deref()
                 == Some(report.provider_reference.as_str())
-                && session.payment_provider.as_deref() == Some(report.provider.code());
+                && session.payment_provider.as_deref() == Some(report.provider.code())
+                && report.amount_paid == session.totals().total;
             if same {
                 Ok(Some(session.clone()))
             } else {

@@ -1,6 +1,6 @@
 //! Attacks that once got through, each over HTTP as its author made it: control characters and
 //! unnormalized URLs stored for redirects, control characters from the page's forms, and a
-//! quantity that took a total past the amount cap.
+//! quantity that took a total past the amount cap, and payment reports read leniently.
 
 use serde_json::{Value, json};
 
@@ -142,7 +142,87 @@ async fn the_quantity_form_cannot_take_the_total_past_the_amount_cap(backend: Ba
     assert_eq!(res.status(), 200);
 }
 
+async fn report(app: &crate::helpers::TestApp, id: &str, body: &str) -> (u16, Value) {
+    let res = app
+        .post_raw(
+            &format!("/v1/checkout_sessions/{id}/complete"),
+            body.to_string(),
+        )
+        .await;
+    let status = res.status().as_u16();
+    (status, error_of_or_body(res).await)
+}
+
+async fn error_of_or_body(res: reqwest::Response) -> Value {
+    if res.status().is_success() {
+        res.json().await.unwrap()
+    } else {
+        error_of(res).await
+    }
+}
+
+async fn a_payment_report_is_read_exactly_and_a_replay_must_be_the_same_payment(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let mut body = session_body();
+    body["allowed_providers"] = json!("WAVE,ORANGE");
+    let id = id_of(&app.session(&body).await);
+    let report_of = |provider: &str, amount: &str| {
+        format!(
+            r#"{{"provider": "{provider}", "provider_reference": "wave-42", "amount_paid": {amount}}}"#
+        )
+    };
+    // A number that only rounds to the total, or is written as a float, is not the total.
+    for amount in ["9999.99999999999999999", "10000.0", "1e4"] {
+        let (status, err) = report(&app, &id, &report_of("WAVE", amount)).await;
+        assert_eq!(
+            (status, error_field(&err)),
+            (422, "amount_paid"),
+            "{amount}: {err}"
+        );
+    }
+    // A provider the session does not allow.
+    let (status, err) = report(&app, &id, &report_of("MTN", "10000")).await;
+    assert_eq!((status, error_field(&err)), (422, "provider"), "{err}");
+    // A field given twice: which one counts would be a guess.
+    let twice = r#"{"provider": "WAVE", "provider_reference": "wave-42", "amount_paid": 1, "amount_paid": 10000}"#;
+    let (status, err) = report(&app, &id, twice).await;
+    assert_eq!(
+        (status, &err["error"]["code"]),
+        (400, &json!("malformed_json")),
+        "{err}"
+    );
+    assert_eq!(
+        app.api_session(&id).await["status"],
+        "open",
+        "nothing completed it"
+    );
+
+    let (status, _) = report(&app, &id, &report_of("WAVE", "10000")).await;
+    assert_eq!(status, 200);
+    let (status, _) = report(&app, &id, &report_of("WAVE", "10000")).await;
+    assert_eq!(status, 200, "the same report again");
+    for amount in ["1", "-5", "20000"] {
+        let (status, err) = report(&app, &id, &report_of("WAVE", amount)).await;
+        assert_eq!(
+            (status, &err["error"]["code"]),
+            (409, &json!("checkout_session_completed")),
+            "a replay for {amount} is another payment: {err}"
+        );
+    }
+    // The rest of the API refuses a field given twice the same way.
+    let res = app
+        .post_raw(
+            "/v1/checkout_sessions",
+            r#"{"amount": 10000, "amount": 1, "currency_code": "XOF", "title": "Pagne"}"#,
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+}
+
 crate::on_both_backends!(
+    a_payment_report_is_read_exactly_and_a_replay_must_be_the_same_payment,
     redirect_urls_with_control_characters_whitespace_or_userinfo_are_refused,
     redirect_urls_are_stored_as_the_parser_reads_them,
     control_characters_from_the_page_are_refused_and_change_nothing,
