@@ -51,6 +51,12 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     pub webhook_retry_base_ms: u64,
 
+    /// Let webhooks reach loopback and private addresses (`1`): for local development and
+    /// tests only. Unset or `0`, caisse connects only to public addresses, whatever a URL says.
+    #[arg(long, env = "CAISSE_WEBHOOK_ALLOW_PRIVATE", default_value = "0", global = true,
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub webhook_allow_private: bool,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "CAISSE_WORKERS", global = true)]
     pub workers: Option<usize>,

@@ -10,8 +10,8 @@ use secrecy::ExposeSecret;
 
 use super::Stopping;
 use crate::core::Context;
-use crate::domain::event;
 use crate::domain::time;
+use crate::domain::{address, event};
 use crate::store::{Attempt, AttemptOutcome, DueDelivery, StoreError};
 
 /// Deliveries claimed at once by one node.
@@ -53,6 +53,62 @@ pub fn outcome(
     }
 }
 
+/// What a refused address is recorded as: nothing about what, if anything, listens there.
+const REFUSED: &str = "refused: the endpoint's address is not a public one";
+
+/// Resolves a webhook's host name to its public addresses only; a name with none is refused,
+/// so caisse never connects to a private or loopback address a merchant's URL leads to.
+struct PublicOnly;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{REFUSED}")]
+struct NotPublic;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await?
+                .filter(|a| address::is_public(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(Box::new(NotPublic) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Whether a URL names an address caisse may not connect to by itself (an IP written in the
+/// URL is not resolved, so the resolver never sees it).
+fn literal_not_public(url: &str) -> bool {
+    let Ok(url) = url::Url::parse(url) else {
+        return true;
+    };
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => !address::is_public(ip.into()),
+        Some(url::Host::Ipv6(ip)) => !address::is_public(ip.into()),
+        Some(url::Host::Domain(_)) => false,
+        None => true,
+    }
+}
+
+/// The client deliveries are made with: a deadline, no redirects (a redirect is an endpoint's
+/// answer, not an address to follow), no proxy from the environment, and unless the operator
+/// allows private addresses, connections to public addresses only.
+pub fn client(ctx: &Context) -> reqwest::Client {
+    let builder = reqwest::Client::builder()
+        .timeout(Duration::from_secs(ctx.settings.webhook_timeout_secs))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
+    let builder = if ctx.settings.webhook_allow_private {
+        builder
+    } else {
+        builder.dns_resolver(std::sync::Arc::new(PublicOnly))
+    };
+    builder.build().expect("an HTTP client with rustls")
+}
+
 async fn attempt(
     client: &reqwest::Client,
     ctx: &Context,
@@ -62,6 +118,8 @@ async fn attempt(
     let retry_base = chrono::Duration::milliseconds(ctx.settings.webhook_retry_base_ms as i64);
     let (status, error) = if d.endpoint_deleted {
         (None, Some("the endpoint was deleted".to_string()))
+    } else if !ctx.settings.webhook_allow_private && literal_not_public(&d.url) {
+        (None, Some(REFUSED.to_string()))
     } else {
         let signature =
             event::signature(d.secret.expose_secret(), Utc::now().timestamp(), &d.payload);
@@ -99,6 +157,13 @@ async fn attempt(
 
 /// A transport error in words, without the URL (it may carry a token of the merchant's).
 fn describe(e: &reqwest::Error) -> String {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<NotPublic>() {
+            return REFUSED.into();
+        }
+        cause = c.source();
+    }
     if e.is_timeout() {
         "timed out".into()
     } else if e.is_connect() {
@@ -128,11 +193,7 @@ pub async fn deliver_due(ctx: &Context, client: &reqwest::Client) -> Result<usiz
 }
 
 pub async fn run(ctx: Context, mut stopping: Stopping) {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(ctx.settings.webhook_timeout_secs))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client with rustls");
+    let client = client(&ctx);
     loop {
         let busy = match deliver_due(&ctx, &client).await {
             Ok(n) => n > 0,

@@ -1,11 +1,15 @@
 //! Attacks that once got through, each over HTTP as its author made it: control characters and
 //! unnormalized URLs stored for redirects, control characters from the page's forms, and a
-//! quantity that took a total past the amount cap, and payment reports read leniently.
+//! quantity that took a total past the amount cap, payment reports read leniently, and
+//! webhooks sent to this machine's own addresses.
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, error_field, error_of, id_of, session_body, spawn_app};
+use crate::helpers::{
+    Backend, error_field, error_of, id_of, session_body, spawn_app, spawn_app_with,
+};
 use crate::page::submit;
+use crate::receiver::Receiver;
 
 async fn redirect_urls_with_control_characters_whitespace_or_userinfo_are_refused(
     backend: Backend,
@@ -221,7 +225,80 @@ async fn a_payment_report_is_read_exactly_and_a_replay_must_be_the_same_payment(
     assert_eq!(res.status(), 400);
 }
 
+async fn webhooks_never_reach_a_private_address_however_it_is_written(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| s.webhook_allow_private = false).await else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    let port = receiver
+        .url
+        .rsplit_once(':')
+        .unwrap()
+        .1
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut hooks = Vec::new();
+    for url in [
+        format!("http://127.1:{port}/hooks"),
+        format!("http://2130706433:{port}/hooks"),
+        format!("http://0x7f000001:{port}/hooks"),
+        format!("http://localhost:{port}/hooks"),
+        format!("https://127.0.0.1:{port}/hooks"),
+        format!("https://[::ffff:127.0.0.1]:{port}/hooks"),
+        "https://169.254.169.254/latest/meta-data/".to_string(),
+        "https://10.0.0.1/hooks".to_string(),
+        "https://0.0.0.0/hooks".to_string(),
+    ] {
+        let res = app
+            .post_json("/v1/webhooks", &app.key, &json!({"url": url}))
+            .await;
+        assert_eq!(res.status(), 201, "{url}");
+        let hook: Value = res.json().await.unwrap();
+        hooks.push((url, hook["webhook_id"].as_str().unwrap().to_string()));
+    }
+    let id = id_of(&app.session(&session_body()).await);
+    let report = json!({"provider": "WAVE", "provider_reference": "r", "amount_paid": 10000});
+    let paid = app
+        .post_json(
+            &format!("/v1/checkout_sessions/{id}/complete"),
+            &app.key,
+            &report,
+        )
+        .await;
+    assert_eq!(paid.status(), 200);
+
+    for (url, hook) in &hooks {
+        let mut attempt = Value::Null;
+        for _ in 0..100 {
+            let log: Value = app
+                .get(&format!("/v1/webhooks/{hook}/deliveries"), &app.key)
+                .await
+                .json()
+                .await
+                .unwrap();
+            attempt = log["data"][0]["attempt_log"][0].clone();
+            if !attempt["finished_at"].is_null() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(attempt["status_code"], Value::Null, "{url}: {attempt}");
+        assert_eq!(
+            attempt["error"], "refused: the endpoint's address is not a public one",
+            "{url}: {attempt}"
+        );
+    }
+    assert!(
+        receiver.received().is_empty(),
+        "nothing reached this machine"
+    );
+    receiver.stop().await;
+}
+
 crate::on_both_backends!(
+    webhooks_never_reach_a_private_address_however_it_is_written,
     a_payment_report_is_read_exactly_and_a_replay_must_be_the_same_payment,
     redirect_urls_with_control_characters_whitespace_or_userinfo_are_refused,
     redirect_urls_are_stored_as_the_parser_reads_them,

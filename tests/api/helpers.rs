@@ -65,6 +65,8 @@ pub fn test_settings(database_url: String) -> Settings {
         log_format: "text".into(),
         webhook_timeout_secs: 2,
         webhook_retry_base_ms: 200,
+        // The tests' receivers listen on 127.0.0.1; the address rule has tests of its own.
+        webhook_allow_private: true,
         static_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/static").into(),
     }
 }
@@ -86,11 +88,24 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     Some(spawn_app_on(database_url).await)
 }
 
+/// Starts caisse on `backend` with the test settings as `change` leaves them.
+pub async fn spawn_app_with(
+    backend: Backend,
+    change: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
+    let mut settings = test_settings(backend.fresh_database().await?);
+    change(&mut settings);
+    Some(spawn_app_configured(settings).await)
+}
+
 pub async fn spawn_app_on(database_url: String) -> TestApp {
+    spawn_app_configured(test_settings(database_url)).await
+}
+
+async fn spawn_app_configured(settings: Settings) -> TestApp {
     if std::env::var_os("CAISSE_TEST_LOG").is_some() {
         caisse::telemetry::init("text");
     }
-    let settings = test_settings(database_url);
     let store = open_store(&settings).await.expect("open the test database");
     let app = Application::build(settings, store)
         .await

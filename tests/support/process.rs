@@ -68,6 +68,8 @@ impl Workspace {
             .env("CAISSE_BIND", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "info")
             .env("CAISSE_WORKERS", "2")
+            // The tests' webhook receivers listen on 127.0.0.1.
+            .env("CAISSE_WEBHOOK_ALLOW_PRIVATE", "1")
             .env_remove("CAISSE_PUBLIC_URL")
             .env_remove("CAISSE_LOG_FORMAT")
             .env_remove("CAISSE_MAX_QUANTITY")
