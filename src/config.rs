@@ -57,6 +57,12 @@ pub struct Settings {
           value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub webhook_allow_private: bool,
 
+    /// Seconds a client has to send a request's whole body; a body that trickles in longer is
+    /// cut off with a 408 and its connection closed.
+    #[arg(long, env = "CAISSE_BODY_TIMEOUT", default_value_t = 10, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub body_timeout_secs: u64,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "CAISSE_WORKERS", global = true)]
     pub workers: Option<usize>,

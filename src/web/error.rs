@@ -55,6 +55,7 @@ impl ApiError {
             400 => ("bad_request", "the request could not be read"),
             401 => ("unauthorized", "a valid X-API-KEY header is required"),
             404 => ("not_found", "no such resource"),
+            408 => ("request_timeout", "the request body did not arrive in time"),
             405 => (
                 "method_not_allowed",
                 "this method is not allowed on this resource",

@@ -31,7 +31,7 @@ fn request_id(req: &ServiceRequest) -> String {
 }
 
 pub async fn request_context(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let id = request_id(&req);
@@ -41,13 +41,16 @@ pub async fn request_context(
     let span =
         tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
     let api = req.path().starts_with("/v1");
+    let body_cut_off = super::deadline::start(&mut req);
 
-    let res = REQUEST_ID
+    let mut res = REQUEST_ID
         .scope(id.clone(), next.call(req))
         .instrument(span.clone())
         .await?
         .map_into_boxed_body();
-
+    if body_cut_off.is_some_and(|cut| cut.get()) {
+        super::deadline::cut_off(&mut res);
+    }
     let status = res.status();
     let mut res =
         if api && status.as_u16() >= 400 && res.response().extensions().get::<Shaped>().is_none() {

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod deadline;
 pub mod error;
 pub mod health;
 pub mod html;

@@ -297,7 +297,63 @@ async fn webhooks_never_reach_a_private_address_however_it_is_written(backend: B
     receiver.stop().await;
 }
 
+/// Sends `head` (a request announcing a 60,000-byte body), then a byte a second, reading what
+/// comes back until the server closes the connection or 15 s have passed: the answer, and how
+/// long it took.
+async fn trickle(app: &crate::helpers::TestApp, head: String) -> (String, std::time::Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.address.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    for _ in 0..15 {
+        let _ = stream.write_all(b" ").await;
+        match tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            stream.read_buf(&mut answer),
+        )
+        .await
+        {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(_)) | Err(_) => {}
+        }
+    }
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
+}
+
+async fn a_body_that_trickles_in_is_cut_off(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let head = |path: &str, key: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: caisse\r\nX-API-KEY: {key}\r\n\
+             Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n"
+        )
+    };
+    // The tests' deadline for a whole body is 2 s.
+    let (answer, took) = trickle(&app, head("/v1/checkout_sessions", &app.key)).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+    assert!(
+        took < std::time::Duration::from_secs(8),
+        "cut off after {took:?}"
+    );
+    // A form for no session is answered before its body is read.
+    let (answer, took) = trickle(&app, head("/checkout/not-a-session/pay", "")).await;
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "answered after {took:?}"
+    );
+}
+
 crate::on_both_backends!(
+    a_body_that_trickles_in_is_cut_off,
     webhooks_never_reach_a_private_address_however_it_is_written,
     a_payment_report_is_read_exactly_and_a_replay_must_be_the_same_payment,
     redirect_urls_with_control_characters_whitespace_or_userinfo_are_refused,

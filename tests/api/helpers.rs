@@ -67,6 +67,7 @@ pub fn test_settings(database_url: String) -> Settings {
         webhook_retry_base_ms: 200,
         // The tests' receivers listen on 127.0.0.1; the address rule has tests of its own.
         webhook_allow_private: true,
+        body_timeout_secs: 2,
         static_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/static").into(),
     }
 }
