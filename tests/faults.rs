@@ -269,18 +269,7 @@ async fn acknowledged_writes_are_committed_through_a_full_disk_and_after_it() {
 /// A workspace on a new database of the PostgreSQL server named by `CAISSE_TEST_POSTGRES_URL`,
 /// reached through a proxy the test can cut; `None` (skipped) when the variable is not set.
 async fn postgres_behind_proxy() -> Option<(Workspace, Proxy)> {
-    let Ok(base) = std::env::var("CAISSE_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: CAISSE_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    let name = format!("caisse_nodes_{}", Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base)
-        .await
-        .expect("PostgreSQL is reachable");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .unwrap();
+    let (admin, base, name) = postgres_database().await?;
     admin.close().await;
     let url = url::Url::parse(&base).unwrap();
     let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));

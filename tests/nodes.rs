@@ -16,7 +16,6 @@ use process::*;
 use receiver::Receiver;
 use reqwest::Client;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 /// Settings that make retries and claims short enough for a test.
 const FAST: [(&str, &str); 3] = [
@@ -223,18 +222,7 @@ async fn every_event_arrives_after_the_server_is_killed_mid_delivery() {
 /// with a connection to that server and the database's name; `None` (the test is skipped) when
 /// the variable is not set.
 async fn postgres_workspace() -> Option<(sqlx::PgPool, Workspace, String)> {
-    let Ok(base) = std::env::var("CAISSE_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: CAISSE_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    let name = format!("caisse_nodes_{}", Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base)
-        .await
-        .expect("PostgreSQL is reachable");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .unwrap();
+    let (admin, base, name) = postgres_database().await?;
     let (prefix, _) = base.rsplit_once('/').unwrap();
     let mut ws = Workspace::new();
     ws.database_url = format!("{prefix}/{name}");

@@ -11,6 +11,19 @@ use crate::helpers::{
 use crate::page::submit;
 use crate::receiver::Receiver;
 
+/// Reports the payment of a 10 000 F CFA session, which must complete it.
+async fn pay(app: &crate::helpers::TestApp, id: &str) {
+    let report = json!({"provider": "WAVE", "provider_reference": "r", "amount_paid": 10000});
+    let paid = app
+        .post_json(
+            &format!("/v1/checkout_sessions/{id}/complete"),
+            &app.key,
+            &report,
+        )
+        .await;
+    assert_eq!(paid.status(), 200);
+}
+
 async fn redirect_urls_with_control_characters_whitespace_or_userinfo_are_refused(
     backend: Backend,
 ) {
@@ -59,15 +72,7 @@ async fn redirect_urls_are_stored_as_the_parser_reads_them(backend: Backend) {
         assert_eq!(s["success_url"], stored, "{given:?}");
         // Paid, the page sends the customer to exactly that URL.
         let id = id_of(&s);
-        let report = json!({"provider": "WAVE", "provider_reference": "r", "amount_paid": 10000});
-        let paid = app
-            .post_json(
-                &format!("/v1/checkout_sessions/{id}/complete"),
-                &app.key,
-                &report,
-            )
-            .await;
-        assert_eq!(paid.status(), 200);
+        pay(&app, &id).await;
         let page = app
             .client
             .get(app.url(&format!("/checkout/{id}")))
@@ -259,15 +264,7 @@ async fn webhooks_never_reach_a_private_address_however_it_is_written(backend: B
         hooks.push((url, hook["webhook_id"].as_str().unwrap().to_string()));
     }
     let id = id_of(&app.session(&session_body()).await);
-    let report = json!({"provider": "WAVE", "provider_reference": "r", "amount_paid": 10000});
-    let paid = app
-        .post_json(
-            &format!("/v1/checkout_sessions/{id}/complete"),
-            &app.key,
-            &report,
-        )
-        .await;
-    assert_eq!(paid.status(), 200);
+    pay(&app, &id).await;
 
     for (url, hook) in &hooks {
         let mut attempt = Value::Null;

@@ -44,6 +44,25 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A new database on the PostgreSQL server named by `CAISSE_TEST_POSTGRES_URL`: a connection to
+/// that server, the server's URL and the database's name. `None` (the test is skipped, and says
+/// so) when the variable is not set.
+pub async fn postgres_database() -> Option<(sqlx::PgPool, String, String)> {
+    let Ok(base) = std::env::var("CAISSE_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: CAISSE_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let name = format!("caisse_nodes_{}", Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&base)
+        .await
+        .expect("PostgreSQL is reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    Some((admin, base, name))
+}
+
 /// A temporary directory holding one test's database and captured output; removed on drop.
 pub struct Workspace {
     pub dir: PathBuf,
