@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::input::{Page, paging};
+use super::input::{Page, paging, read_only_echoes};
 use super::{Caller, Context, Error, Result};
 use crate::domain::coupon::{Coupon, CouponFields, READ_ONLY, WRITABLE};
 use crate::domain::fields::{Field, FieldError};
@@ -38,30 +38,13 @@ fn code_taken(fields: &CouponFields, caller: &Caller) -> Error {
 /// is refused.
 pub async fn create(ctx: &Context, caller: &Caller, body: &Map<String, Value>) -> Result<Coupon> {
     let mut errors = unknown_fields(body);
-    for (name, value) in body
-        .iter()
-        .filter(|(k, v)| READ_ONLY.contains(&k.as_str()) && !v.is_null())
-    {
-        let echoes = match name.as_str() {
-            "organization_id" => {
-                if value.as_str() != Some(caller.organization_id.to_string().as_str()) {
-                    return Err(Error::Forbidden(
-                        "organization_id is not the organization of this API key".into(),
-                    ));
-                }
-                true
-            }
-            "environment" => value.as_str() == Some(caller.environment.as_str()),
-            "current_uses" => Field::new(name, value).integer() == Ok(0),
-            _ => false,
-        };
-        if !echoes {
-            errors.push(FieldError::new(
-                name.as_str(),
-                "is read-only: the server sets it",
-            ));
-        }
-    }
+    errors.extend(read_only_echoes(
+        body,
+        READ_ONLY,
+        caller,
+        |name, value| name == "current_uses" && Field::new(name, value).integer() == Ok(0),
+        "is read-only: the server sets it",
+    )?);
     let now = time::now();
     let fields = match CouponFields::parse(body, Some(now)) {
         Ok(f) if errors.is_empty() => f,

@@ -109,6 +109,44 @@ pub struct Paging {
     pub sort: SortOrder,
 }
 
+/// The read-only fields of a create's body, which a client may send only to repeat what the
+/// server sets anyway (a resource echoed back): null, the key's own `organization_id` and
+/// `environment`, or what `echoes` accepts for the resource's own (`status: "open"`). Another
+/// organization's id is a 403; any other value an error naming its field, `message`.
+pub fn read_only_echoes(
+    body: &Map<String, Value>,
+    read_only: &[&str],
+    caller: &super::Caller,
+    echoes: impl Fn(&str, &Value) -> bool,
+    message: &str,
+) -> Result<Vec<crate::domain::fields::FieldError>> {
+    let mut errors = Vec::new();
+    for (name, value) in body
+        .iter()
+        .filter(|(k, v)| read_only.contains(&k.as_str()) && !v.is_null())
+    {
+        let echoed = match name.as_str() {
+            "organization_id" => {
+                if value.as_str() != Some(caller.organization_id.to_string().as_str()) {
+                    return Err(Error::Forbidden(
+                        "organization_id is not the organization of this API key".into(),
+                    ));
+                }
+                true
+            }
+            "environment" => value.as_str() == Some(caller.environment.as_str()),
+            _ => echoes(name, value),
+        };
+        if !echoed {
+            errors.push(crate::domain::fields::FieldError::new(
+                name.as_str(),
+                message,
+            ));
+        }
+    }
+    Ok(errors)
+}
+
 /// One page of a listing, and where it stands in the whole.
 pub struct Page<T> {
     pub items: Vec<T>,

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::input::{Page, paging};
+use super::input::{Page, paging, read_only_echoes};
 use super::{Caller, Context, Error, Result};
 use crate::domain::coupon::Rejection;
 use crate::domain::fields::{Field, FieldError};
@@ -114,25 +114,13 @@ fn new_session(
 ) -> Result<CheckoutSession> {
     let now = time::now();
     let mut errors = unknown_fields(body, &["checkout_session_id"]);
-    for (name, value) in body.iter().filter(|(k, _)| READ_ONLY.contains(&k.as_str())) {
-        // A client may echo what the server would set anyway; anything else is refused.
-        let echoes = match name.as_str() {
-            "organization_id" => {
-                if value.as_str() != Some(caller.organization_id.to_string().as_str()) {
-                    return Err(Error::Forbidden(
-                        "organization_id is not the organization of this API key".into(),
-                    ));
-                }
-                true
-            }
-            "environment" => value.as_str() == Some(caller.environment.as_str()),
-            "status" => value.as_str() == Some(Status::Open.as_str()),
-            _ => value.is_null(),
-        };
-        if !echoes {
-            errors.push(FieldError::new(name.as_str(), "is read-only"));
-        }
-    }
+    errors.extend(read_only_echoes(
+        body,
+        READ_ONLY,
+        caller,
+        |name, value| name == "status" && value.as_str() == Some(Status::Open.as_str()),
+        "is read-only",
+    )?);
     let id = match body.get("checkout_session_id").filter(|v| !v.is_null()) {
         None => Uuid::new_v4(),
         Some(v) => match Field::new("checkout_session_id", v).uuid() {

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{SortOrder, Store, StoreError, StoreResult, is_unique_violation, on_pool};
+use super::{SortOrder, Store, StoreError, StoreResult, on_pool, taken};
 use crate::domain::coupon::{Coupon, CouponCode, CouponFields, Discount, Percentage};
 use crate::domain::session::Environment;
 
@@ -133,13 +133,7 @@ macro_rules! bind_fields {
 
 /// What a unique violation on `discount_coupons` means: the primary key is a fresh UUID v4, so
 /// it is the code.
-fn code_taken(e: sqlx::Error) -> StoreError {
-    if is_unique_violation(&e) {
-        StoreError::Conflict("code")
-    } else {
-        e.into()
-    }
-}
+const CODE: &str = "code";
 
 impl Store {
     /// Inserts a new coupon. `Conflict("code")` means the organization already has a coupon
@@ -165,7 +159,7 @@ impl Store {
             .bind(coupon.deleted_at)
             .execute(&mut *pool)
             .await
-            .map_err(code_taken)?;
+            .map_err(|e| taken(e, CODE))?;
         });
         Ok(())
     }
@@ -274,7 +268,7 @@ impl Store {
                 .bind(coupon.updated_at)
                 .fetch_optional(&mut *pool)
                 .await
-                .map_err(code_taken)?
+                .map_err(|e| taken(e, CODE))?
         });
         row.map(Coupon::try_from).transpose()
     }

@@ -20,7 +20,7 @@ use super::rows::{
     SESSION_COLUMNS, bind_session, bind_values, column_names, session_columns, with_session_columns,
 };
 use super::writer::{Held, Writer};
-use super::{Outage, StoreError, StoreResult, is_unique_violation};
+use super::{Outage, StoreError, StoreResult, taken};
 use crate::domain::session::CheckoutSession;
 
 /// Rows per statement: 44 columns each (in [`SESSION_COLUMNS`]) stays far below SQLite's 32,766 bound parameters.
@@ -104,13 +104,11 @@ async fn write(mut held: Held, mut batch: Vec<(CheckoutSession, Reply)>) {
                     let alone = bind_session!(sqlx::query(statement(1)), &session)
                         .execute(&mut *conn)
                         .await;
-                    let _ = reply.send(match alone {
-                        Ok(_) => Ok(()),
-                        Err(e) if is_unique_violation(&e) => {
-                            Err(StoreError::Conflict("checkout_session_id"))
-                        }
-                        Err(e) => Err(e.into()),
-                    });
+                    let _ = reply.send(
+                        alone
+                            .map(|_| ())
+                            .map_err(|e| taken(e, "checkout_session_id")),
+                    );
                 }
             }
         }

@@ -383,6 +383,15 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
+/// A write's error, where a unique violation means `what` is taken.
+fn taken(e: sqlx::Error, what: &'static str) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::Conflict(what)
+    } else {
+        e.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use super::rows::{
     session_placeholders, session_row, with_session_columns,
 };
 use super::webhooks::write_events;
-use super::{Store, StoreError, StoreResult, is_unique_violation, on_pool, sql};
+use super::{Store, StoreError, StoreResult, on_pool, sql, taken};
 use crate::domain::event::{Event, EventType};
 use crate::domain::session::{CheckoutSession, Environment, Status};
 
@@ -98,21 +98,16 @@ impl Store {
             }
             // One statement is atomic by itself: no transaction needed.
             on_pool!(self, write, |pool, d| {
-                match bind_session!(sqlx::query(insert), session)
+                bind_session!(sqlx::query(insert), session)
                     .execute(&mut *pool)
                     .await
-                {
-                    Err(e) if is_unique_violation(&e) => {
-                        return Err(StoreError::Conflict("checkout_session_id"));
-                    }
-                    other => other?,
-                };
+                    .map_err(|e| taken(e, "checkout_session_id"))?;
             });
             return Ok(());
         };
         on_pool!(self, write, |pool, d| {
             let mut tx = pool.begin().await?;
-            let taken = sqlx::query(
+            let key_taken = sqlx::query(
                 "INSERT INTO idempotency_keys (organization_id, environment, key, request_hash, \
                  status_code, response_body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
                  ON CONFLICT DO NOTHING",
@@ -128,18 +123,13 @@ impl Store {
             .await?
             .rows_affected()
                 == 0;
-            if taken {
+            if key_taken {
                 return Err(StoreError::Conflict("idempotency_key"));
             }
-            match bind_session!(sqlx::query(insert), session)
+            bind_session!(sqlx::query(insert), session)
                 .execute(&mut *tx)
                 .await
-            {
-                Err(e) if is_unique_violation(&e) => {
-                    return Err(StoreError::Conflict("checkout_session_id"));
-                }
-                other => other?,
-            };
+                .map_err(|e| taken(e, "checkout_session_id"))?;
             tx.commit().await?;
         });
         Ok(())

@@ -329,13 +329,15 @@ async fn reset(
     req: HttpRequest,
     posted: Posted<CsrfOnly>,
 ) -> HttpResponse {
-    let outcome = checkout::reset_payment(&ctx, posted.session.id).await;
+    let outcome = checkout::reset_payment(&ctx, posted.session.id)
+        .await
+        .map(|_| None);
     respond(
         &ctx,
         &assets,
         &req,
         &posted.session,
-        outcome.map(|_| None),
+        outcome,
         FormState::default(),
     )
     .await
