@@ -458,16 +458,7 @@ async fn sigterm_under_load(ws: Workspace) {
     server.wait_healthy(&client).await;
     let mut seen = HashSet::new();
     for _ in 0..300 {
-        seen = receiver
-            .received()
-            .iter()
-            .map(|r| {
-                r.json["data"]["checkout_session_id"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
+        seen = receiver.sessions();
         if seen.len() >= paid.len() {
             break;
         }

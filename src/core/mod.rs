@@ -74,6 +74,11 @@ impl Context {
     }
 }
 
+/// Whether the store can serve, for `/readyz`: it answers, and takes writes.
+pub async fn ready(ctx: &Context) -> Result<()> {
+    Ok(ctx.store.ping().await?)
+}
+
 /// Who is acting: the organization and environment of an API key, or the operator at the
 /// command line acting for an organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -87,8 +87,3 @@ pub async fn authenticate(ctx: &Context, key: &str) -> Result<Option<Caller>> {
             key_id: Some(k.id),
         }))
 }
-
-/// Whether the store can serve: it answers, and takes writes.
-pub async fn ready(ctx: &Context) -> Result<()> {
-    Ok(ctx.store.ping().await?)
-}

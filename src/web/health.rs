@@ -4,7 +4,7 @@ use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
 
 use super::metrics::Metrics;
-use crate::core::{Context, Error, organizations};
+use crate::core::{Context, Error};
 use crate::store::Outage;
 
 /// The process is up.
@@ -16,7 +16,7 @@ async fn healthz() -> HttpResponse {
 /// The process can serve: its database answers, and takes writes.
 #[get("/readyz")]
 async fn readyz(ctx: Data<Context>) -> HttpResponse {
-    match organizations::ready(&ctx).await {
+    match crate::core::ready(&ctx).await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");

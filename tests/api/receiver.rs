@@ -93,6 +93,16 @@ impl Receiver {
         self.state.received.lock().unwrap().clone()
     }
 
+    /// The sessions the events received so far are about.
+    #[allow(dead_code)] // used by the multi-process tests, not by every test binary
+    pub fn sessions(&self) -> std::collections::HashSet<String> {
+        self.received()
+            .iter()
+            .filter_map(|r| r.json["data"]["checkout_session_id"].as_str())
+            .map(str::to_string)
+            .collect()
+    }
+
     /// Waits (up to ~10 s) until `n` requests have arrived, and returns them.
     #[allow(dead_code)] // not every test binary that includes the receiver uses it
     pub async fn wait_for(&self, n: usize) -> Vec<Received> {
