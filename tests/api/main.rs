@@ -1,6 +1,8 @@
 //! The HTTP suite: the real server, a real database, requests over loopback.
 
 mod helpers;
+#[path = "../support/wave.rs"]
+mod wave;
 
 mod checkout_sessions;
 mod concurrent_writes;
@@ -19,4 +21,5 @@ mod qr_code_data;
 mod qr_codes;
 mod receiver;
 mod sdk;
+mod wave_fake;
 mod webhooks;

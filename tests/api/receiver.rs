@@ -11,8 +11,22 @@ use serde_json::Value;
 #[derive(Debug, Clone)]
 pub struct Received {
     pub signature: String,
+    /// Every header, names in lower case (a provider's fake signs with its own headers).
+    #[allow(dead_code)] // read by the Wave fake's tests, not by every test binary
+    pub headers: Vec<(String, String)>,
     pub body: String,
     pub json: Value,
+}
+
+impl Received {
+    /// The value of a header (any case), if it came.
+    #[allow(dead_code)] // read by the Wave fake's tests, not by every test binary
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 #[derive(Default)]
@@ -36,9 +50,15 @@ async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<State>) ->
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
     let json = serde_json::from_str(&body).unwrap_or(Value::Null);
     state.received.lock().unwrap().push(Received {
         signature,
+        headers,
         body,
         json,
     });
