@@ -141,7 +141,7 @@ pub async fn update(
     let mut coupon = retrieve(ctx, caller, id).await?;
     let now = time::now();
     let sets_expiry = patch.get("expires_at").is_some_and(|v| !v.is_null());
-    let mut merged = coupon.fields.to_json();
+    let mut merged = coupon.writable_json();
     merged.extend(patch.clone());
     coupon.fields =
         CouponFields::parse(&merged, sets_expiry.then_some(now)).map_err(Error::Invalid)?;

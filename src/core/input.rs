@@ -157,12 +157,34 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// `{"data": [...], "pagination": {"limit", "offset", "total"}}`, each item as `view` shows it.
-    pub fn to_json(&self, view: impl Fn(&T) -> serde_json::Value) -> serde_json::Value {
-        serde_json::json!({
-            "data": self.items.iter().map(view).collect::<Vec<_>>(),
-            "pagination": {"limit": self.limit, "offset": self.offset, "total": self.total},
-        })
+    pub fn view<'a, V>(&'a self, view: impl Fn(&'a T) -> V) -> PageView<V> {
+        PageView {
+            data: self.items.iter().map(view).collect(),
+            pagination: Pagination {
+                limit: self.limit,
+                offset: self.offset,
+                total: self.total,
+            },
+        }
     }
+}
+
+/// A page of a listing as the API shows it.
+#[derive(Debug, serde::Serialize)]
+pub struct PageView<V> {
+    pub data: Vec<V>,
+    pub pagination: Pagination,
+}
+
+/// Where a page stands in the whole listing.
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+pub struct Pagination {
+    /// The most items a page holds.
+    pub limit: i64,
+    /// How many items come before this page.
+    pub offset: i64,
+    /// How many items the whole listing holds.
+    pub total: i64,
 }
 
 /// `limit` 1..=100 (default 20), `offset` ≥ 0, `sort` `created_at:desc` (default) or

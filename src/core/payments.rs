@@ -12,11 +12,21 @@ use crate::domain::session::{CheckoutSession, Environment, Status};
 use crate::domain::time;
 use crate::store::{Completion, Payment};
 
-/// A payment the backend reports as confirmed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A payment the backend reports as confirmed by its provider.
+#[derive(Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = PaymentReport)]
 pub struct Report {
+    /// The provider that took the payment, read case-insensitively; it becomes the session's
+    /// `payment_provider`.
+    #[schema(inline)]
     pub provider: Provider,
+    /// The provider's id of the payment. Trimmed; 1 to 200 characters. With `provider` it
+    /// identifies the payment: the same pair again is the same report.
+    #[schema(min_length = 1, max_length = 200, example = "T_4PZ3YQ2N7A")]
     pub provider_reference: String,
+    /// What was paid, in the currency's smallest unit; must equal the session's `amount_total`
+    /// (else 422). An integral float such as `10000.0` is read as 10000.
+    #[schema(minimum = 0, example = 10000)]
     pub amount_paid: i64,
 }
 

@@ -83,7 +83,8 @@ pub async fn create_once(
     let session = new_session(ctx, caller, body)?;
     let created = Stored {
         status: 201,
-        body: session.to_json(&ctx.public_url).to_string(),
+        body: serde_json::to_string(&session.view(&ctx.public_url))
+            .expect("a session view is JSON"),
     };
     let record = IdempotencyRecord {
         organization_id: caller.organization_id,
@@ -359,7 +360,7 @@ pub async fn update(
         s.organization_id == caller.organization_id && s.environment == caller.environment
     };
     let modified = modify(ctx, id, visible, async |session: &mut CheckoutSession| {
-        let mut merged = session.fields.to_json();
+        let mut merged = session.writable_json();
         for (name, value) in patch.iter().filter(|(k, _)| WRITABLE.contains(&k.as_str())) {
             merged.insert(name.clone(), value.clone());
         }

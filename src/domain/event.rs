@@ -5,11 +5,11 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
-use serde_json::json;
 use sha2::Sha256;
 use uuid::Uuid;
 
-use super::session::CheckoutSession;
+use super::session::{CheckoutSession, Environment, SessionView};
+use super::time::serde_rfc3339;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
@@ -31,6 +31,8 @@ impl EventType {
     }
 }
 
+crate::api_string_enum!(EventType, EventType::ALL, |e| e.as_str());
+
 impl fmt::Display for EventType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -46,6 +48,30 @@ impl FromStr for EventType {
             .find(|e| e.as_str() == s)
             .ok_or_else(|| format!("unknown event {s:?}: must be checkout_session.completed or checkout_session.expired"))
     }
+}
+
+/// The body caisse POSTs to a webhook endpoint (see `POST /webhooks` for the signature and
+/// retries). The same event has the same body on every attempt and for every endpoint.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = WebhookEvent)]
+pub struct EventView<'a> {
+    /// The event's id, also in `X-Caisse-Event-Id`: dedupe on it, as an event may be delivered
+    /// more than once.
+    pub id: Uuid,
+    /// `checkout_session.completed`: a payment completed the session.
+    /// `checkout_session.expired`: the session expired (by DELETE, PATCH, or passing
+    /// `expires_at`).
+    #[schema(inline)]
+    pub event: EventType,
+    /// When the session changed state (RFC 3339, UTC, milliseconds).
+    #[serde(with = "serde_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+    /// The session's environment.
+    #[schema(inline)]
+    pub environment: Environment,
+    /// The session as it was right after the change.
+    pub data: SessionView<'a>,
 }
 
 /// An event as written to the outbox, with the exact body every endpoint receives.
@@ -70,20 +96,21 @@ impl Event {
         at: DateTime<Utc>,
     ) -> Event {
         let id = Uuid::new_v4();
-        let payload = json!({
-            "id": id.to_string(),
-            "event": event_type.as_str(),
-            "created_at": super::time::rfc3339(&at),
-            "environment": session.environment.as_str(),
-            "data": session.to_json(public_url),
-        });
+        let payload = serde_json::to_string(&EventView {
+            id,
+            event: event_type,
+            created_at: at,
+            environment: session.environment,
+            data: session.view(public_url),
+        })
+        .expect("an event is JSON");
         Event {
             id,
             event_type,
             organization_id: session.organization_id,
             environment: session.environment.as_str().to_string(),
             checkout_session_id: session.id,
-            payload: payload.to_string(),
+            payload,
             created_at: at,
         }
     }

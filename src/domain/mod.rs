@@ -13,6 +13,32 @@ pub mod provider;
 pub mod session;
 pub mod time;
 
+/// Makes a closed set of values (`$all`, each written as `$code` gives it) a JSON string in
+/// responses and a string enum in the OpenAPI document, from the one list the parser reads.
+#[macro_export]
+macro_rules! api_string_enum {
+    ($ty:ty, $all:expr, $code:expr) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let code: fn(&$ty) -> &'static str = $code;
+                s.serialize_str(code(self))
+            }
+        }
+
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let code: fn(&$ty) -> &'static str = $code;
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some($all.iter().map(code)))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $ty {}
+    };
+}
+
 /// Lower-case hex, written in one pass into a string of the right size.
 pub fn hex_string(bytes: &[u8]) -> String {
     let mut out = vec![0; bytes.len() * 2];

@@ -43,6 +43,8 @@ impl Currency {
     }
 }
 
+crate::api_string_enum!(Currency, Currency::ALL, |c| c.code());
+
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())

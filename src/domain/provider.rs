@@ -14,6 +14,8 @@ pub enum Provider {
     Card,
 }
 
+crate::api_string_enum!(Provider, Provider::ALL, |p| p.code());
+
 impl Provider {
     pub const ALL: [Provider; 6] = [
         Provider::Spi,

@@ -15,6 +15,6 @@ pub mod render;
 
 pub use payload::{
     Channel, Country, EmvField, EmvPayload, Link, MAX_AMOUNT, PayloadError, PiSpiAccount,
-    PiSpiFields, QrCodeData, Reference, crc16_ccitt_false, parse_emv, require_xof,
+    PiSpiFields, QrCodeData, QrCodeDataView, Reference, crc16_ccitt_false, parse_emv, require_xof,
 };
 pub use render::{CacheLimits, QrRenderer, RenderError, fits_in_qr, render_png, render_svg};

@@ -118,7 +118,7 @@ macro_rules! bind_fields {
         };
         $query
             .bind(f.code.as_str().to_string())
-            .bind(f.discount.kind())
+            .bind(f.discount.kind().as_str())
             .bind(basis_points)
             .bind(fixed_amount)
             .bind(f.discount.currency().map(|c| c.code()))

@@ -68,13 +68,44 @@ impl ApiError {
         ApiError::new(status, code, message)
     }
 
-    pub fn body(&self, request_id: &str) -> Value {
-        let mut error = json!({"code": self.code, "message": self.message});
-        if let Some(d) = &self.details {
-            error["details"] = d.clone();
+    pub fn body<'a>(&'a self, request_id: &'a str) -> ErrorBody<'a> {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: &self.message,
+                details: self.details.as_ref(),
+            },
+            request_id,
         }
-        json!({"error": error, "request_id": request_id})
     }
+}
+
+/// The body of every error response.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    pub error: ErrorDetail<'a>,
+    /// The same id as the `X-Request-Id` header.
+    pub request_id: &'a str,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail<'a> {
+    /// Stable, machine-readable: `invalid_request`, `malformed_json`, `unauthorized`,
+    /// `forbidden`, `not_found`, `checkout_session_id_taken`, `idempotency_key_reused`,
+    /// `checkout_session_not_open`, `coupon_code_taken`, `checkout_session_expired`,
+    /// `checkout_session_completed`, `coupon_used_up`, `too_many_webhooks`, `payload_too_large`,
+    /// `method_not_allowed`, `unavailable`, `internal_error`…
+    #[schema(example = "invalid_request")]
+    pub code: &'a str,
+    /// For a person: what is wrong and how to fix it.
+    pub message: &'a str,
+    /// Absent or an object. For `invalid_request`: `field` (the first field at fault) and
+    /// `errors` (`[{field, message}]`, every violation). For `malformed_json`: `field` `body` and
+    /// `reason`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, example = json!({"field": "amount", "errors": [{"field": "amount", "message": "must be a whole number of the currency's smallest unit, from 1 to 1000000000000"}]}))]
+    pub details: Option<&'a Value>,
 }
 
 impl std::fmt::Display for ApiError {

@@ -55,7 +55,8 @@ pub async fn request_context(
     let mut res =
         if api && status.as_u16() >= 400 && res.response().extensions().get::<Shaped>().is_none() {
             let (req, _) = res.into_parts();
-            let body = ApiError::from_status(status).body(&id);
+            let error = ApiError::from_status(status);
+            let body = error.body(&id);
             ServiceResponse::new(req, actix_web::HttpResponse::build(status).json(body))
         } else {
             res

@@ -86,6 +86,26 @@ impl Percentage {
     }
 }
 
+/// The kinds of [`Discount`], as the API names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscountType {
+    Percentage,
+    Fixed,
+}
+
+impl DiscountType {
+    pub const ALL: [DiscountType; 2] = [DiscountType::Percentage, DiscountType::Fixed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiscountType::Percentage => "percentage",
+            DiscountType::Fixed => "fixed",
+        }
+    }
+}
+
+crate::api_string_enum!(DiscountType, DiscountType::ALL, |t| t.as_str());
+
 /// What a coupon takes off, and in which currency it may be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Discount {
@@ -99,11 +119,10 @@ pub enum Discount {
 }
 
 impl Discount {
-    /// `percentage` or `fixed`, as the API names the kind.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> DiscountType {
         match self {
-            Discount::Percentage { .. } => "percentage",
-            Discount::Fixed { .. } => "fixed",
+            Discount::Percentage { .. } => DiscountType::Percentage,
+            Discount::Fixed { .. } => DiscountType::Fixed,
         }
     }
 
@@ -290,42 +309,6 @@ impl CouponFields {
             _ => Err(errors),
         }
     }
-
-    /// The fields as JSON, by their API names: part of the response body, and the base a patch
-    /// is laid over.
-    pub fn to_json(&self) -> Map<String, Value> {
-        let opt_int = |n: Option<i64>| n.map_or(Value::Null, Value::from);
-        let opt_time =
-            |t: &Option<DateTime<Utc>>| t.as_ref().map_or(Value::Null, |t| time::rfc3339(t).into());
-        let (percentage, fixed_amount) = match self.discount {
-            Discount::Percentage { percentage, .. } => (percentage.to_json(), Value::Null),
-            Discount::Fixed { amount, .. } => (Value::Null, amount.into()),
-        };
-        let mut m = Map::new();
-        m.insert("code".into(), self.code.as_str().into());
-        m.insert("discount_type".into(), self.discount.kind().into());
-        m.insert("discount_percentage".into(), percentage);
-        m.insert("discount_fixed_amount".into(), fixed_amount);
-        m.insert(
-            "currency_code".into(),
-            self.discount
-                .currency()
-                .map_or(Value::Null, |c| c.code().into()),
-        );
-        m.insert("max_uses".into(), opt_int(self.max_uses));
-        m.insert(
-            "max_quantity_per_use".into(),
-            opt_int(self.max_quantity_per_use),
-        );
-        m.insert("valid_from".into(), opt_time(&self.valid_from));
-        m.insert("expires_at".into(), opt_time(&self.expires_at));
-        m.insert("is_active".into(), self.is_active.into());
-        m.insert(
-            "description".into(),
-            self.description.clone().map_or(Value::Null, Value::String),
-        );
-        m
-    }
 }
 
 /// `discount_type`, before its amount is known.
@@ -476,21 +459,6 @@ impl Coupon {
         };
         discount.clamp(0, subtotal)
     }
-
-    /// The API representation: every field by its exact name.
-    pub fn to_json(&self) -> Value {
-        let mut m = self.fields.to_json();
-        m.insert("coupon_id".into(), self.id.to_string().into());
-        m.insert(
-            "organization_id".into(),
-            self.organization_id.to_string().into(),
-        );
-        m.insert("environment".into(), self.environment.as_str().into());
-        m.insert("current_uses".into(), self.current_uses.into());
-        m.insert("created_at".into(), time::rfc3339(&self.created_at).into());
-        m.insert("updated_at".into(), time::rfc3339(&self.updated_at).into());
-        Value::Object(m)
-    }
 }
 
 #[cfg(test)]
@@ -510,6 +478,9 @@ impl Coupon {
         }
     }
 }
+
+mod view;
+pub use view::CouponView;
 
 #[cfg(test)]
 mod tests;

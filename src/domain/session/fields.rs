@@ -272,60 +272,6 @@ impl SessionFields {
             _ => Err(errors),
         }
     }
-
-    /// The fields as JSON, by their API names: the response body, and the base a patch is laid over.
-    pub fn to_json(&self) -> Map<String, Value> {
-        let uuid = |u: &Option<Uuid>| u.map_or(Value::Null, |u| Value::String(u.to_string()));
-        let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::String);
-        let mut m = Map::new();
-        m.insert("amount".into(), self.amount.into());
-        m.insert("currency_code".into(), self.currency.code().into());
-        m.insert("quantity".into(), self.quantity.into());
-        m.insert("allow_quantity".into(), self.allow_quantity.into());
-        m.insert("allow_coupon_code".into(), self.allow_coupon_code.into());
-        m.insert("is_pos".into(), self.is_pos.into());
-        m.insert("is_spi".into(), self.is_spi.into());
-        m.insert(
-            "allowed_providers".into(),
-            self.allowed_providers
-                .as_ref()
-                .map_or(Value::Null, |l| l.to_string().into()),
-        );
-        m.insert("title".into(), self.title.clone().into());
-        m.insert("public_description".into(), text(&self.public_description));
-        m.insert("customer_name".into(), text(&self.customer_name));
-        m.insert("customer_email".into(), text(&self.customer_email));
-        m.insert("customer_phone".into(), text(&self.customer_phone));
-        m.insert("customer_id".into(), uuid(&self.customer_id));
-        m.insert(
-            "metadata".into(),
-            self.metadata.clone().map_or(Value::Null, Value::Object),
-        );
-        m.insert("success_url".into(), text(&self.success_url));
-        m.insert("cancel_url".into(), text(&self.cancel_url));
-        m.insert(
-            "expires_at".into(),
-            crate::domain::time::rfc3339(&self.expires_at).into(),
-        );
-        m.insert("qr_code_type".into(), self.qr_code_type.as_str().into());
-        m.insert(
-            "qr_code_data".into(),
-            self.qr_code_data
-                .as_ref()
-                .map_or(Value::Null, QrCodeData::to_json),
-        );
-        m.insert("spi_account_number".into(), text(&self.spi_account_number));
-        m.insert("payment_link_id".into(), uuid(&self.payment_link_id));
-        m.insert("payment_request_id".into(), uuid(&self.payment_request_id));
-        m.insert("price_id".into(), uuid(&self.price_id));
-        m.insert("product_id".into(), uuid(&self.product_id));
-        m.insert("subscription_id".into(), uuid(&self.subscription_id));
-        m.insert(
-            "installment_plan_id".into(),
-            uuid(&self.installment_plan_id),
-        );
-        m
-    }
 }
 
 /// A QR payload error as a field error; its message already names the field.

@@ -18,7 +18,9 @@ use super::provider::{Provider, ProviderList};
 use crate::qr::{PayloadError, QrCodeData};
 
 mod fields;
+mod view;
 pub use fields::{READ_ONLY, Rules, SessionFields, WRITABLE, parse_email, parse_phone, parse_url};
+pub use view::SessionView;
 
 /// How long a session stays open when the merchant does not say.
 pub const DEFAULT_LIFETIME: Duration = Duration::minutes(60);
@@ -40,6 +42,8 @@ macro_rules! string_enum {
         pub enum $name { $($variant),+ }
 
         impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),+];
+
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $s),+ }
             }
@@ -60,6 +64,8 @@ macro_rules! string_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        $crate::api_string_enum!($name, $name::ALL, |v| v.as_str());
     };
 }
 
@@ -171,54 +177,6 @@ impl CheckoutSession {
     /// Open by its status, but past its expiry: it is expired the moment anyone looks.
     pub fn is_due_to_expire(&self, now: DateTime<Utc>) -> bool {
         self.status == Status::Open && self.fields.expires_at <= now
-    }
-
-    /// The API representation: every field of the resource by its exact name, and the computed
-    /// amounts and the hosted page's URL beside them.
-    pub fn to_json(&self, public_url: &str) -> Value {
-        let mut m = self.fields.to_json();
-        let totals = self.totals();
-        m.insert("checkout_session_id".into(), self.id.to_string().into());
-        m.insert(
-            "organization_id".into(),
-            self.organization_id.to_string().into(),
-        );
-        m.insert("created_by".into(), self.created_by.clone().into());
-        m.insert("environment".into(), self.environment.as_str().into());
-        m.insert("status".into(), self.status.as_str().into());
-        m.insert(
-            "spi_qr_code_id".into(),
-            self.spi_qr_code_id
-                .map_or(Value::Null, |u| u.to_string().into()),
-        );
-        m.insert("amount_subtotal".into(), totals.subtotal.into());
-        m.insert("amount_discount".into(), totals.discount.into());
-        m.insert("amount_total".into(), totals.total.into());
-        m.insert(
-            "coupon_code".into(),
-            self.coupon_code.clone().map_or(Value::Null, Value::String),
-        );
-        m.insert(
-            "payment_provider".into(),
-            self.payment_provider
-                .clone()
-                .map_or(Value::Null, Value::String),
-        );
-        m.insert(
-            "completed_at".into(),
-            self.completed_at
-                .map_or(Value::Null, |t| super::time::rfc3339(&t).into()),
-        );
-        m.insert(
-            "created_at".into(),
-            super::time::rfc3339(&self.created_at).into(),
-        );
-        m.insert(
-            "updated_at".into(),
-            super::time::rfc3339(&self.updated_at).into(),
-        );
-        m.insert("url".into(), self.url(public_url).into());
-        Value::Object(m)
     }
 
     /// The hosted page's absolute URL.

@@ -249,7 +249,16 @@ fn fields_survive_a_round_trip_through_json() {
         f.allowed_providers.as_ref().unwrap().to_string(),
         "CARD,WAVE"
     );
-    assert_eq!(SessionFields::parse(&f.to_json(), &rules()).unwrap(), f);
+    let session = CheckoutSession::open(
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        "key".into(),
+        Environment::Test,
+        f.clone(),
+        crate::domain::time::now(),
+    );
+    let again = SessionFields::parse(&session.writable_json(), &rules()).unwrap();
+    assert_eq!(again, f);
 }
 
 #[test]

@@ -328,17 +328,66 @@ impl QrCodeData {
     }
 
     /// The canonical JSON form, which [`Self::from_json`] reads back.
-    pub fn to_json(&self) -> Value {
+    pub fn view(&self) -> QrCodeDataView<'_> {
         match self {
-            QrCodeData::Emv(emv) => serde_json::json!({ "payload": emv.as_str() }),
-            QrCodeData::Link(link) => serde_json::json!({ "payload": link.as_str() }),
-            QrCodeData::PiSpi(account) => serde_json::json!({
-                "alias": account.alias.hyphenated().to_string(),
-                "country": account.country.code(),
-                "reference": account.reference.as_str(),
+            QrCodeData::Emv(emv) => QrCodeDataView::Ready(QrCodeReadyPayload {
+                payload: emv.as_str(),
+            }),
+            QrCodeData::Link(link) => QrCodeDataView::Ready(QrCodeReadyPayload {
+                payload: link.as_str(),
+            }),
+            QrCodeData::PiSpi(account) => QrCodeDataView::PiSpi(QrCodePiSpi {
+                alias: account.alias,
+                country: account.country,
+                reference: account.reference.as_str(),
             }),
         }
     }
+
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.view()).expect("a QR code's data is JSON")
+    }
+}
+
+impl serde::Serialize for QrCodeData {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.view().serialize(s)
+    }
+}
+
+/// One of two shapes: a ready payload, or a PI-SPI payee for which the server builds the BCEAO
+/// EMVCo payload itself (with the session's `amount_total` when `qr_code_type` is `dynamic`).
+/// Unknown keys, or keys of both shapes, are 422.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[schema(as = QrCodeData)]
+pub enum QrCodeDataView<'a> {
+    Ready(QrCodeReadyPayload<'a>),
+    PiSpi(QrCodePiSpi<'a>),
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QrCodeReadyPayload<'a> {
+    /// Encoded as given: an EMVCo merchant-presented string (starts `000201`, its CRC is
+    /// checked) or an `https://` or app deep link (`wave://…`). `javascript:`, `data:`, `http:`,
+    /// `file:` and similar are 422, and so is a payload too long for a QR code.
+    #[schema(min_length = 1, example = "https://pay.wave.com/c/cos-1b2c3d")]
+    pub payload: &'a str,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QrCodePiSpi<'a> {
+    /// The payee's SHID, a UUID v4 (returned lower case).
+    pub alias: Uuid,
+    /// The UEMOA member state.
+    #[schema(inline)]
+    pub country: Country,
+    /// The merchant's reference: 1 to 25 printable ASCII characters, not starting or ending with
+    /// a space.
+    #[schema(min_length = 1, max_length = 25, example = "ORDER-42")]
+    pub reference: &'a str,
 }
 
 impl TryFrom<&Value> for QrCodeData {

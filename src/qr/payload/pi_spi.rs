@@ -16,6 +16,8 @@ pub enum Country {
     GuineaBissau,
 }
 
+crate::api_string_enum!(Country, Country::ALL, |c| c.code());
+
 impl Country {
     pub const ALL: [Country; 8] = [
         Country::Benin,

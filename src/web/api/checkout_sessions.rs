@@ -1,14 +1,20 @@
-//! `/v1/checkout_sessions`: thin handlers over [`crate::core::sessions`].
+//! `/v1/checkout_sessions`: thin handlers over [`crate::core::sessions`]. Each handler's
+//! `#[utoipa::path]` is its entry in the OpenAPI document.
 
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes, Data, Path, Query};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use uuid::Uuid;
 
+use super::doc::{
+    BadRequest, CheckoutSessionCreate, CheckoutSessionList, CheckoutSessionUpdate, Conflict,
+    Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
+};
 use crate::core::input::parse_object;
-use crate::core::payments;
+use crate::core::payments::{self, Report};
 use crate::core::sessions::{self, ListParams};
 use crate::core::{Caller, Context, Error};
+use crate::domain::session::SessionView;
 use crate::web::error::ApiError;
 
 type Response = Result<HttpResponse, ApiError>;
@@ -18,14 +24,35 @@ fn session_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| Error::NotFound("checkout session").into())
 }
 
-fn json_body(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("application/json")
-        .body(body)
-}
-
+/// Create a checkout session
+///
+/// Creates an `open` session and returns it with its hosted page `url`. Unknown fields are 422.
+/// Read-only fields may be sent only with the value the server would set (`organization_id` of
+/// the key, `environment` of the key, `status` `open`, others null); any other value is 422, and
+/// another `organization_id` is 403.
+#[utoipa::path(
+    tag = "CheckoutSessions",
+    operation_id = "createCheckoutSession",
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 255, description = "Makes \
+        a create safe to retry: the same key with the same JSON body gives the same response \
+        and no second session; the same key with another body is 409 \
+        `idempotency_key_reused`. Keys are per organization and environment; 1 to 255 ASCII \
+        characters, else 422.")),
+    request_body = CheckoutSessionCreate,
+    responses(
+        (status = 201, body = SessionView, description = "The created session (or, for a \
+            repeated `Idempotency-Key` with the same body, the first response again)."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+)]
 #[post("/checkout_sessions")]
-async fn create(ctx: Data<Context>, caller: Caller, req: HttpRequest, body: Bytes) -> Response {
+pub async fn create(ctx: Data<Context>, caller: Caller, req: HttpRequest, body: Bytes) -> Response {
     let key = req
         .headers()
         .get("idempotency-key")
@@ -37,44 +64,158 @@ async fn create(ctx: Data<Context>, caller: Caller, req: HttpRequest, body: Byte
     let body = parse_object(&body)?;
     let Some(key) = key else {
         let session = sessions::create(&ctx, &caller, &body).await?;
-        return Ok(HttpResponse::Created().json(session.to_json(&ctx.public_url)));
+        return Ok(HttpResponse::Created().json(session.view(&ctx.public_url)));
     };
     let stored = sessions::create_once(&ctx, &caller, &body, key).await?;
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
-    Ok(json_body(status, stored.body))
+    Ok(HttpResponse::build(status)
+        .content_type("application/json")
+        .body(stored.body))
 }
 
+/// List checkout sessions
+///
+/// The caller's sessions, newest first by default. Sessions past their expiry are expired
+/// before the page is read.
+#[utoipa::path(
+    tag = "CheckoutSessions",
+    operation_id = "listCheckoutSessions",
+    params(
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100,
+            description = "Page size, 1 to 100 (default 20); otherwise 422."),
+        ("offset" = Option<i64>, Query, minimum = 0, maximum = 2147483647,
+            description = "Items to skip (default 0)."),
+        ("sort" = Option<String>, Query, example = "created_at:desc", description = "Order by \
+            creation time: `created_at:desc` (the default) or `created_at:asc` (`-created_at` \
+            and `created_at` are accepted as aliases)."),
+        ("status" = Option<String>, Query, example = "open",
+            description = "Only sessions with this status: `open`, `completed` or `expired`."),
+    ),
+    responses(
+        (status = 200, body = CheckoutSessionList, description = "A page of sessions."),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+)]
 #[get("/checkout_sessions")]
-async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>) -> Response {
+pub async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>) -> Response {
     let page = sessions::list(&ctx, &caller, &params).await?;
-    Ok(HttpResponse::Ok().json(page.to_json(|s| s.to_json(&ctx.public_url))))
+    Ok(HttpResponse::Ok().json(page.view(|s| s.view(&ctx.public_url))))
 }
 
-#[get("/checkout_sessions/{id}")]
-async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
+/// Retrieve a checkout session
+#[utoipa::path(
+    tag = "CheckoutSessions",
+    operation_id = "retrieveCheckoutSession",
+    params(("session_id" = Uuid, Path,
+        description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    responses(
+        (status = 200, body = SessionView, description = "The session as it stands now."),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[get("/checkout_sessions/{session_id}")]
+pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
     let session = sessions::retrieve(&ctx, &caller, session_id(&id)?).await?;
-    Ok(HttpResponse::Ok().json(session.to_json(&ctx.public_url)))
+    Ok(HttpResponse::Ok().json(session.view(&ctx.public_url)))
 }
 
-#[patch("/checkout_sessions/{id}")]
-async fn update(ctx: Data<Context>, caller: Caller, id: Path<String>, body: Bytes) -> Response {
+/// Update an open checkout session
+///
+/// Lays the given fields over the stored ones and checks the result whole, with the same rules
+/// as a create. Only an `open` session can change (else 409 `checkout_session_not_open`).
+/// `status` may be set to `expired` only; any other read-only field, `checkout_session_id` or an
+/// unknown field is 422.
+#[utoipa::path(
+    tag = "CheckoutSessions",
+    operation_id = "updateCheckoutSession",
+    params(("session_id" = Uuid, Path,
+        description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    request_body = CheckoutSessionUpdate,
+    responses(
+        (status = 200, body = SessionView, description = "The updated session."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[patch("/checkout_sessions/{session_id}")]
+pub async fn update(ctx: Data<Context>, caller: Caller, id: Path<String>, body: Bytes) -> Response {
     let session = sessions::update(&ctx, &caller, session_id(&id)?, &parse_object(&body)?).await?;
-    Ok(HttpResponse::Ok().json(session.to_json(&ctx.public_url)))
+    Ok(HttpResponse::Ok().json(session.view(&ctx.public_url)))
 }
 
-#[delete("/checkout_sessions/{id}")]
-async fn expire(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
+/// Expire a checkout session
+///
+/// An open session becomes `expired` and its record is kept; an expired one stays as it is
+/// (204 again); a completed one is 409 `checkout_session_not_open`.
+#[utoipa::path(
+    tag = "CheckoutSessions",
+    operation_id = "deleteCheckoutSession",
+    params(("session_id" = Uuid, Path,
+        description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    responses(
+        (status = 204, description = "The session is expired."),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[delete("/checkout_sessions/{session_id}")]
+pub async fn expire(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
     sessions::expire(&ctx, &caller, session_id(&id)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The payment backend reports a confirmed payment: `{provider, provider_reference, amount_paid}`.
-#[post("/checkout_sessions/{id}/complete")]
-async fn complete(ctx: Data<Context>, caller: Caller, id: Path<String>, body: Bytes) -> Response {
+/// Report a confirmed payment
+///
+/// The payment backend reports a payment the provider has confirmed; it completes an open
+/// session once. `amount_paid` must equal the session's `amount_total` (else 422, and nothing
+/// changes). Completing sets `status` `completed`, `payment_provider` and `completed_at`, counts
+/// a use of the session's coupon (atomically, against its `max_uses`) and sends a
+/// `checkout_session.completed` event to the webhook endpoints. The same report again (same
+/// `provider` and `provider_reference`) on the completed session is 200 with the session as it
+/// stands and completes nothing twice. A different payment on a completed session is 409
+/// `checkout_session_completed`; any payment on an expired session (also one past `expires_at`)
+/// is 409 `checkout_session_expired`; a session whose coupon has no use left is 409
+/// `coupon_used_up` and stays open. Unknown fields are 422.
+#[utoipa::path(
+    tag = "CheckoutSessions",
+    operation_id = "completeCheckoutSession",
+    params(("session_id" = Uuid, Path,
+        description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    request_body = Report,
+    responses(
+        (status = 200, body = SessionView,
+            description = "The completed session (the same answer for a repeated report)."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[post("/checkout_sessions/{session_id}/complete")]
+pub async fn complete(
+    ctx: Data<Context>,
+    caller: Caller,
+    id: Path<String>,
+    body: Bytes,
+) -> Response {
     let id = session_id(&id)?;
-    let report = payments::Report::parse(&parse_object(&body)?)?;
+    let report = Report::parse(&parse_object(&body)?)?;
     let session = payments::complete(&ctx, &caller, id, &report).await?;
-    Ok(HttpResponse::Ok().json(session.to_json(&ctx.public_url)))
+    Ok(HttpResponse::Ok().json(session.view(&ctx.public_url)))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -1,13 +1,18 @@
-//! `/v1/discount_coupons`: thin handlers over [`crate::core::coupons`].
+//! `/v1/discount_coupons`: thin handlers over [`crate::core::coupons`]. Each handler's
+//! `#[utoipa::path]` is its entry in the OpenAPI document.
 
-use crate::domain::coupon::Coupon;
 use actix_web::web::{self, Bytes, Data, Path, Query};
 use actix_web::{HttpResponse, delete, get, patch, post};
 use uuid::Uuid;
 
+use super::doc::{
+    BadRequest, Conflict, DiscountCouponCreate, DiscountCouponList, DiscountCouponUpdate, NotFound,
+    PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
+};
 use crate::core::coupons::{self, ListParams};
 use crate::core::input::parse_object;
 use crate::core::{Caller, Context, Error};
+use crate::domain::coupon::{Coupon, CouponView};
 use crate::web::error::ApiError;
 
 type Response = Result<HttpResponse, ApiError>;
@@ -17,32 +22,129 @@ fn coupon_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| Error::NotFound("discount coupon").into())
 }
 
+/// Create a discount coupon
+///
+/// Creates a coupon in the key's organization and environment. Unknown fields are 422.
+/// Read-only fields may be sent only with the value the server would set (`organization_id` and
+/// `environment` of the key, `current_uses` 0, others null); any other value is 422. A code
+/// already used by a coupon of the organization in this environment, whatever its case, is 409
+/// `coupon_code_taken`.
+#[utoipa::path(
+    tag = "DiscountCoupons",
+    operation_id = "createDiscountCoupon",
+    request_body = DiscountCouponCreate,
+    responses(
+        (status = 201, body = CouponView, description = "The created coupon."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+)]
 #[post("/discount_coupons")]
-async fn create(ctx: Data<Context>, caller: Caller, body: Bytes) -> Response {
+pub async fn create(ctx: Data<Context>, caller: Caller, body: Bytes) -> Response {
     let coupon = coupons::create(&ctx, &caller, &parse_object(&body)?).await?;
-    Ok(HttpResponse::Created().json(coupon.to_json()))
+    Ok(HttpResponse::Created().json(coupon.view()))
 }
 
+/// List discount coupons
+///
+/// The caller's coupons, newest first by default. Deleted coupons are not listed.
+#[utoipa::path(
+    tag = "DiscountCoupons",
+    operation_id = "listDiscountCoupons",
+    params(
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100,
+            description = "Page size, 1 to 100 (default 20); otherwise 422."),
+        ("offset" = Option<i64>, Query, minimum = 0, maximum = 2147483647,
+            description = "Items to skip (default 0)."),
+        ("sort" = Option<String>, Query, example = "created_at:desc", description = "Order by \
+            creation time: `created_at:desc` (the default) or `created_at:asc` (`-created_at` \
+            and `created_at` are accepted as aliases)."),
+    ),
+    responses(
+        (status = 200, body = DiscountCouponList, description = "A page of coupons."),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+)]
 #[get("/discount_coupons")]
-async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>) -> Response {
+pub async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>) -> Response {
     let page = coupons::list(&ctx, &caller, &params).await?;
-    Ok(HttpResponse::Ok().json(page.to_json(Coupon::to_json)))
+    Ok(HttpResponse::Ok().json(page.view(Coupon::view)))
 }
 
+/// Retrieve a discount coupon
+#[utoipa::path(
+    tag = "DiscountCoupons",
+    operation_id = "retrieveDiscountCoupon",
+    params(("coupon_id" = Uuid, Path,
+        description = "The `coupon_id`. A malformed id is 404, like an unknown one.")),
+    responses(
+        (status = 200, body = CouponView,
+            description = "The coupon, with its `current_uses` of this instant."),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 #[get("/discount_coupons/{coupon_id}")]
-async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
+pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
     let coupon = coupons::retrieve(&ctx, &caller, coupon_id(&id)?).await?;
-    Ok(HttpResponse::Ok().json(coupon.to_json()))
+    Ok(HttpResponse::Ok().json(coupon.view()))
 }
 
+/// Update a discount coupon
+///
+/// Lays the given fields over the stored ones and checks the result whole, with the same rules
+/// as a create: changing `discount_type` means sending the new kind's amount and `null` for the
+/// old one. `expires_at` must be in the future only when the update sets it. Read-only fields
+/// and unknown fields are 422; a code taken by another coupon is 409 `coupon_code_taken`.
+#[utoipa::path(
+    tag = "DiscountCoupons",
+    operation_id = "updateDiscountCoupon",
+    params(("coupon_id" = Uuid, Path,
+        description = "The `coupon_id`. A malformed id is 404, like an unknown one.")),
+    request_body = DiscountCouponUpdate,
+    responses(
+        (status = 200, body = CouponView, description = "The updated coupon."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+)]
 #[patch("/discount_coupons/{coupon_id}")]
-async fn update(ctx: Data<Context>, caller: Caller, id: Path<String>, body: Bytes) -> Response {
+pub async fn update(ctx: Data<Context>, caller: Caller, id: Path<String>, body: Bytes) -> Response {
     let coupon = coupons::update(&ctx, &caller, coupon_id(&id)?, &parse_object(&body)?).await?;
-    Ok(HttpResponse::Ok().json(coupon.to_json()))
+    Ok(HttpResponse::Ok().json(coupon.view()))
 }
 
+/// Delete a discount coupon
+///
+/// The coupon stops applying at once and leaves the API (404 from then on, also to a second
+/// DELETE), and its code can be given to a new coupon. Its record is kept, inactive, because
+/// sessions that used it still refer to it.
+#[utoipa::path(
+    tag = "DiscountCoupons",
+    operation_id = "deleteDiscountCoupon",
+    params(("coupon_id" = Uuid, Path,
+        description = "The `coupon_id`. A malformed id is 404, like an unknown one.")),
+    responses(
+        (status = 204, description = "The coupon is deleted."),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 #[delete("/discount_coupons/{coupon_id}")]
-async fn remove(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
+pub async fn remove(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
     coupons::delete(&ctx, &caller, coupon_id(&id)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,12 +1,17 @@
-//! `/v1/webhooks`: the organization's endpoints and their delivery log.
+//! `/v1/webhooks`: the organization's endpoints and their delivery log. Each handler's
+//! `#[utoipa::path]` is its entry in the OpenAPI document.
 
 use actix_web::web::{self, Bytes, Data, Path, Query};
 use actix_web::{HttpResponse, delete, get, post};
-use serde_json::json;
 use uuid::Uuid;
 
-use crate::core::input::parse_object;
-use crate::core::{Caller, Context, Error, webhooks};
+use super::doc::{
+    BadRequest, Conflict, NotFound, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
+    WebhookDeliveryList, WebhookEndpointCreate, WebhookEndpointList,
+};
+use crate::core::input::{Page, parse_object};
+use crate::core::webhooks::{self, CreatedView, DeliveryRecord, EndpointView};
+use crate::core::{Caller, Context, Error};
 use crate::web::error::ApiError;
 
 type Response = Result<HttpResponse, ApiError>;
@@ -15,29 +20,115 @@ fn endpoint_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| Error::NotFound("webhook endpoint").into())
 }
 
+/// Register a webhook endpoint
+///
+/// Registers an HTTPS endpoint that receives the organization's events of the key's
+/// environment. Unknown fields are 422; the organization may have 16 endpoints per environment
+/// (then 409 `too_many_webhooks`). The answer carries the endpoint's signing `secret`
+/// (`whsec_…`): it is shown only here, never again.
+///
+/// **Deliveries.** When a session is completed or expired, caisse POSTs a `WebhookEvent`
+/// (`Content-Type: application/json`) to every endpoint registered for that event at that
+/// moment, with the headers `X-Caisse-Signature` and `X-Caisse-Event-Id` (the event's `id`). A
+/// 2xx answer is a success. Redirects are not followed. Delivery is at least once: an event may
+/// arrive more than once, and events may arrive out of order, so receivers dedupe on the
+/// event's `id`. No answer within the timeout (10 s by default), a 5xx, a 3xx or a 429 is
+/// retried with exponential backoff (30 s by default, doubling, at most an hour apart) for a day
+/// from the event; any other 4xx means the endpoint refused the event, and it is not retried.
+/// Deleting an endpoint ends its pending deliveries. Every attempt is in
+/// `GET /webhooks/{webhook_id}/deliveries`.
+///
+/// **Signature.** `X-Caisse-Signature: t=<unix seconds>,v1=<signature>` where the signature is
+/// the lower-case hex HMAC-SHA256, keyed with the endpoint's `secret` (the whole `whsec_…`
+/// string, as bytes), of `<t>.<raw body>`: the decimal timestamp, a dot, and the request body
+/// exactly as received (verify before parsing JSON). Receivers should compare in constant time
+/// and refuse a `t` too far from their clock (five minutes, for example), which stops replays.
+#[utoipa::path(
+    tag = "Webhooks",
+    operation_id = "createWebhook",
+    request_body = WebhookEndpointCreate,
+    responses(
+        (status = 201, body = CreatedView,
+            description = "The endpoint, with its signing `secret` (shown this once)."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+)]
 #[post("/webhooks")]
-async fn create(ctx: Data<Context>, caller: Caller, body: Bytes) -> Response {
+pub async fn create(ctx: Data<Context>, caller: Caller, body: Bytes) -> Response {
     let created = webhooks::create(&ctx, &caller, &parse_object(&body)?).await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(HttpResponse::Created().json(created.view()))
 }
 
+/// List webhook endpoints
+///
+/// Every endpoint of the key's organization and environment, newest first, in one page (there
+/// are at most 16; `limit` and `total` are their number, `offset` 0). Deleted endpoints are not
+/// listed; secrets are never shown.
+#[utoipa::path(
+    tag = "Webhooks",
+    operation_id = "listWebhooks",
+    responses(
+        (status = 200, body = WebhookEndpointList, description = "The endpoints."),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = Unavailable),
+    ),
+)]
 #[get("/webhooks")]
-async fn list(ctx: Data<Context>, caller: Caller) -> Response {
-    let all = webhooks::list(&ctx, &caller).await?;
-    let data: Vec<_> = all.iter().map(webhooks::endpoint_json).collect();
-    let total = data.len();
-    Ok(HttpResponse::Ok()
-        .json(json!({"data": data, "pagination": {"limit": total, "offset": 0, "total": total}})))
+pub async fn list(ctx: Data<Context>, caller: Caller) -> Response {
+    let items = webhooks::list(&ctx, &caller).await?;
+    let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
+    let page = Page {
+        items,
+        limit: total,
+        offset: 0,
+        total,
+    };
+    Ok(HttpResponse::Ok().json(page.view(webhooks::endpoint_view)))
 }
 
-#[get("/webhooks/{id}")]
-async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
+/// Retrieve a webhook endpoint
+#[utoipa::path(
+    tag = "Webhooks",
+    operation_id = "retrieveWebhook",
+    params(("webhook_id" = Uuid, Path,
+        description = "The `webhook_id`. A malformed id is 404, like an unknown one.")),
+    responses(
+        (status = 200, body = EndpointView, description = "The endpoint (without its secret)."),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[get("/webhooks/{webhook_id}")]
+pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
     let endpoint = webhooks::retrieve(&ctx, &caller, endpoint_id(&id)?).await?;
-    Ok(HttpResponse::Ok().json(webhooks::endpoint_json(&endpoint)))
+    Ok(HttpResponse::Ok().json(webhooks::endpoint_view(&endpoint)))
 }
 
-#[delete("/webhooks/{id}")]
-async fn remove(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
+/// Delete a webhook endpoint
+///
+/// The endpoint receives no new events, and its pending deliveries fail without another attempt
+/// (`error` "the endpoint was deleted"). It leaves the API: 404 from then on, also to a second
+/// DELETE.
+#[utoipa::path(
+    tag = "Webhooks",
+    operation_id = "deleteWebhook",
+    params(("webhook_id" = Uuid, Path,
+        description = "The `webhook_id`. A malformed id is 404, like an unknown one.")),
+    responses(
+        (status = 204, description = "The endpoint is deleted."),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[delete("/webhooks/{webhook_id}")]
+pub async fn remove(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
     webhooks::delete(&ctx, &caller, endpoint_id(&id)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -48,8 +139,31 @@ struct PageParams {
     offset: Option<String>,
 }
 
-#[get("/webhooks/{id}/deliveries")]
-async fn deliveries(
+/// List an endpoint's deliveries
+///
+/// The endpoint's deliveries, newest first, each with every attempt made. A delivery is one
+/// event for this endpoint; it is `pending` while attempts remain, then `succeeded` or `failed`.
+#[utoipa::path(
+    tag = "Webhooks",
+    operation_id = "listWebhookDeliveries",
+    params(
+        ("webhook_id" = Uuid, Path,
+            description = "The `webhook_id`. A malformed id is 404, like an unknown one."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100,
+            description = "Page size, 1 to 100 (default 20); otherwise 422."),
+        ("offset" = Option<i64>, Query, minimum = 0, maximum = 2147483647,
+            description = "Items to skip (default 0)."),
+    ),
+    responses(
+        (status = 200, body = WebhookDeliveryList, description = "A page of deliveries."),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[get("/webhooks/{webhook_id}/deliveries")]
+pub async fn deliveries(
     ctx: Data<Context>,
     caller: Caller,
     id: Path<String>,
@@ -69,7 +183,7 @@ async fn deliveries(
     let limit = number("limit", &params.limit, 20, 100)?;
     let offset = number("offset", &params.offset, 0, i64::from(i32::MAX))?;
     let page = webhooks::deliveries(&ctx, &caller, endpoint_id(&id)?, limit, offset).await?;
-    Ok(HttpResponse::Ok().json(page))
+    Ok(HttpResponse::Ok().json(page.view(DeliveryRecord::view)))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
