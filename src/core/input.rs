@@ -156,6 +156,17 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// Everything in one page.
+    pub fn whole(items: Vec<T>) -> Page<T> {
+        let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
+        Page {
+            items,
+            limit: total,
+            offset: 0,
+            total,
+        }
+    }
+
     /// `{"data": [...], "pagination": {"limit", "offset", "total"}}`, each item as `view` shows it.
     pub fn view<'a, V>(&'a self, view: impl Fn(&'a T) -> V) -> PageView<V> {
         PageView {

@@ -7,10 +7,11 @@ use uuid::Uuid;
 
 use super::{Caller, Context, Error, Result, sessions};
 use crate::domain::fields::{Field, FieldError};
+use crate::domain::payment::Payment;
 use crate::domain::provider::Provider;
 use crate::domain::session::{CheckoutSession, Environment, Status};
 use crate::domain::time;
-use crate::store::{Completion, Payment};
+use crate::store::{Completion, Settlement, StoreError};
 
 /// A payment the backend reports as confirmed by its provider.
 #[derive(Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
@@ -109,18 +110,39 @@ pub async fn complete(
             format!("must equal the session's amount_total, {total}"),
         ));
     }
-    let payment = Payment {
+    let at = time::now();
+    let record = Payment::reported(
+        id,
+        session.organization_id,
+        session.environment,
+        report.provider,
+        total,
+        session.fields.currency,
+        report.provider_reference.clone(),
+        at,
+    );
+    let settlement = Settlement {
         session_id: id,
         amount_total: total,
         provider: Some(report.provider.code()),
         provider_reference: Some(&report.provider_reference),
-        at: time::now(),
+        at,
+        payment: Some(&record),
     };
-    match ctx
+    let completion = match ctx
         .store
-        .complete_session(&payment, &ctx.public_url)
-        .await?
+        .complete_session(&settlement, &ctx.public_url)
+        .await
     {
+        Err(StoreError::Conflict("payment")) => {
+            return Err(conflict(
+                "payment_reference_used",
+                "this provider_reference already paid another checkout session",
+            ));
+        }
+        other => other?,
+    };
+    match completion {
         Completion::Completed => sessions::retrieve(ctx, caller, id).await,
         Completion::CouponUsedUp => Err(conflict(
             "coupon_used_up",
@@ -176,12 +198,13 @@ pub async fn complete_free(
 ) -> std::result::Result<Completion, crate::store::StoreError> {
     ctx.store
         .complete_session(
-            &Payment {
+            &Settlement {
                 session_id: id,
                 amount_total: 0,
                 provider: None,
                 provider_reference: None,
                 at: time::now(),
+                payment: None,
             },
             &ctx.public_url,
         )
@@ -204,14 +227,32 @@ pub async fn sandbox_success(
             .is_pos
             .then(|| Provider::Spi.code().to_string())
     });
+    let at = time::now();
+    let total = session.totals().total;
+    let record = provider
+        .as_deref()
+        .and_then(|p| p.parse::<Provider>().ok())
+        .map(|p| {
+            Payment::reported(
+                session.id,
+                session.organization_id,
+                session.environment,
+                p,
+                total,
+                session.fields.currency,
+                reference.clone(),
+                at,
+            )
+        });
     ctx.store
         .complete_session(
-            &Payment {
+            &Settlement {
                 session_id: session.id,
-                amount_total: session.totals().total,
+                amount_total: total,
                 provider: provider.as_deref(),
                 provider_reference: Some(&reference),
-                at: time::now(),
+                at,
+                payment: record.as_ref(),
             },
             &ctx.public_url,
         )

@@ -11,7 +11,10 @@ use super::input::{Page, paging, read_only_echoes};
 use super::{Caller, Context, Error, Result};
 use crate::domain::coupon::Rejection;
 use crate::domain::fields::{Field, FieldError};
-use crate::domain::session::{CheckoutSession, READ_ONLY, Rules, SessionFields, Status, WRITABLE};
+use crate::domain::payment::Payment;
+use crate::domain::session::{
+    CheckoutSession, READ_ONLY, Rules, SessionFields, SessionView, Status, WRITABLE,
+};
 use crate::domain::time;
 use crate::store::{IdempotencyRecord, ListQuery, StoreError};
 
@@ -83,7 +86,7 @@ pub async fn create_once(
     let session = new_session(ctx, caller, body)?;
     let created = Stored {
         status: 201,
-        body: serde_json::to_string(&session.view(&ctx.public_url))
+        body: serde_json::to_string(&session.view(&ctx.public_url, None))
             .expect("a session view is JSON"),
     };
     let record = IdempotencyRecord {
@@ -214,6 +217,45 @@ pub async fn retrieve(ctx: &Context, caller: &Caller, id: Uuid) -> Result<Checko
         })
         .map(Arc::unwrap_or_clone)
         .ok_or(Error::NotFound("checkout session"))
+}
+
+/// A session as the API shows it: with its latest payment, read beside it.
+pub struct Shown {
+    pub session: CheckoutSession,
+    pub payment: Option<Payment>,
+}
+
+impl Shown {
+    pub fn view<'a>(&'a self, public_url: &str) -> SessionView<'a> {
+        self.session.view(public_url, self.payment.as_ref())
+    }
+}
+
+/// `session` with its latest payment.
+pub async fn shown(ctx: &Context, session: CheckoutSession) -> Result<Shown> {
+    let payment = ctx.store.latest_payment(session.id).await?;
+    Ok(Shown { session, payment })
+}
+
+/// A page of sessions, each with its latest payment (one read per session: a page holds at
+/// most 100).
+pub async fn shown_page(ctx: &Context, page: Page<CheckoutSession>) -> Result<Page<Shown>> {
+    let mut items = Vec::with_capacity(page.items.len());
+    for session in page.items {
+        items.push(shown(ctx, session).await?);
+    }
+    Ok(Page {
+        items,
+        limit: page.limit,
+        offset: page.offset,
+        total: page.total,
+    })
+}
+
+/// Every payment of a session of the caller's, oldest first.
+pub async fn payments(ctx: &Context, caller: &Caller, id: Uuid) -> Result<Vec<Payment>> {
+    let session = retrieve(ctx, caller, id).await?;
+    Ok(ctx.store.payments_of(session.id).await?)
 }
 
 /// Listing parameters as they arrive in the query string.

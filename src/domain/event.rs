@@ -8,6 +8,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use uuid::Uuid;
 
+use super::payment::Payment;
 use super::session::{CheckoutSession, Environment, SessionView};
 use super::time::serde_rfc3339;
 
@@ -92,6 +93,7 @@ impl Event {
     pub fn for_session(
         event_type: EventType,
         session: &CheckoutSession,
+        payment: Option<&Payment>,
         public_url: &str,
         at: DateTime<Utc>,
     ) -> Event {
@@ -101,7 +103,7 @@ impl Event {
             event: event_type,
             created_at: at,
             environment: session.environment,
-            data: session.view(public_url),
+            data: session.view(public_url, payment),
         })
         .expect("an event is JSON");
         Event {

@@ -1,6 +1,42 @@
 //! The pure domain of caisse: the values a checkout is made of, each parsed once at the edge
 //! and valid by construction. Nothing here does I/O, so everything here is unit-tested.
 
+/// A closed set of values the API names by strings: `as_str`, `FromStr` with an error that
+/// lists them, `Display`, and JSON and OpenAPI through [`api_string_enum!`].
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok($name::$variant),)+
+                    _ => Err(format!("must be one of {}", [$($s),+].join(", "))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        $crate::api_string_enum!($name, $name::ALL, |v| v.as_str());
+    };
+}
+
 pub mod address;
 pub mod apikey;
 pub mod coupon;
@@ -8,6 +44,7 @@ pub mod csrf;
 pub mod event;
 pub mod fields;
 pub mod money;
+pub mod payment;
 pub mod pricing;
 pub mod provider;
 pub mod session;

@@ -11,6 +11,7 @@ mod coupons;
 mod error;
 mod group_commit;
 mod organizations;
+mod payments;
 mod rows;
 mod secrets;
 mod sessions;
@@ -36,7 +37,7 @@ use cache::Cache;
 pub use coupons::CouponListQuery;
 pub use error::{Outage, StoreError, StoreResult};
 pub use organizations::{ApiKey, Organization};
-pub use sessions::{Completion, IdempotencyRecord, ListQuery, Payment, SortOrder};
+pub use sessions::{Completion, IdempotencyRecord, ListQuery, Settlement, SortOrder};
 pub use webhooks::{Attempt, AttemptOutcome, Delivery, DueDelivery, WebhookEndpoint};
 
 /// Which database a statement runs on, for the few places the SQL differs.
@@ -215,6 +216,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "durability",
         include_str!("../../migrations/sqlite/0006_durability.sql"),
     ),
+    (
+        7,
+        "payments",
+        include_str!("../../migrations/sqlite/0007_payments.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (
@@ -246,6 +252,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         6,
         "durability",
         include_str!("../../migrations/postgres/0006_durability.sql"),
+    ),
+    (
+        7,
+        "payments",
+        include_str!("../../migrations/postgres/0007_payments.sql"),
     ),
 ];
 

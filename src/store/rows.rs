@@ -61,7 +61,7 @@ pub(super) struct SessionRow {
     pub version: i64,
 }
 
-fn parsed<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, StoreError> {
+pub(super) fn parsed<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, StoreError> {
     value
         .parse()
         .map_err(|_| StoreError::Corrupt(format!("{column} = {value:?}")))

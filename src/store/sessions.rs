@@ -5,6 +5,7 @@ use std::sync::{Arc, LazyLock};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::payments::{insert_payment, latest_payment_in};
 use super::rows::{
     SESSION_COLUMNS, SessionRow, bind_session, bind_values, column_names, session_columns,
     session_placeholders, session_row, with_session_columns,
@@ -12,6 +13,7 @@ use super::rows::{
 use super::webhooks::write_events;
 use super::{Store, StoreError, StoreResult, on_pool, sql, taken};
 use crate::domain::event::{Event, EventType};
+use crate::domain::payment::Payment;
 use crate::domain::session::{CheckoutSession, Environment, Status};
 
 /// How an attempt to complete a session ended.
@@ -25,15 +27,18 @@ pub enum Completion {
     CouponUsedUp,
 }
 
-/// A payment to record on a session.
+/// A completion to make: the total it covers and, for money that moved, its payment.
 #[derive(Debug, Clone)]
-pub struct Payment<'a> {
+pub struct Settlement<'a> {
     pub session_id: Uuid,
     /// The total the payment covers; the session completes only if it still costs this.
     pub amount_total: i64,
     pub provider: Option<&'a str>,
     pub provider_reference: Option<&'a str>,
     pub at: DateTime<Utc>,
+    /// The payment to record as succeeded with the completion, when money moved (a total of
+    /// zero has none).
+    pub payment: Option<&'a Payment>,
 }
 
 /// The response a create with an `Idempotency-Key` gave, kept to be given again.
@@ -295,17 +300,17 @@ impl Store {
     /// same transaction. Of any number of concurrent completions of a session, one completes.
     pub async fn complete_session(
         &self,
-        payment: &Payment<'_>,
+        settlement: &Settlement<'_>,
         public_url: &str,
     ) -> StoreResult<Completion> {
-        let completion = self.complete_session_in_db(payment, public_url).await;
-        self.forget_session(payment.session_id);
+        let completion = self.complete_session_in_db(settlement, public_url).await;
+        self.forget_session(settlement.session_id);
         completion
     }
 
     async fn complete_session_in_db(
         &self,
-        payment: &Payment<'_>,
+        settlement: &Settlement<'_>,
         public_url: &str,
     ) -> StoreResult<Completion> {
         on_pool!(self, write, |pool, d| {
@@ -317,11 +322,11 @@ impl Store {
                  AND amount * quantity - amount_discount = $5 RETURNING ",
                 session_row!()
             ))
-            .bind(payment.session_id)
-            .bind(payment.provider)
-            .bind(payment.provider_reference)
-            .bind(payment.at)
-            .bind(payment.amount_total)
+            .bind(settlement.session_id)
+            .bind(settlement.provider)
+            .bind(settlement.provider_reference)
+            .bind(settlement.at)
+            .bind(settlement.amount_total)
             .fetch_optional(&mut *tx)
             .await?;
             let Some(session) = completed.map(CheckoutSession::try_from).transpose()? else {
@@ -333,7 +338,7 @@ impl Store {
                      WHERE coupon_id = $1 AND (max_uses IS NULL OR current_uses < max_uses)",
                 )
                 .bind(coupon)
-                .bind(payment.at)
+                .bind(settlement.at)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -341,11 +346,16 @@ impl Store {
                     return Ok(Completion::CouponUsedUp);
                 }
             }
+            if let Some(payment) = settlement.payment {
+                insert_payment!(tx, payment);
+            }
+            let latest = latest_payment_in!(tx, session.id);
             let event = Event::for_session(
                 EventType::CheckoutSessionCompleted,
                 &session,
+                latest.as_ref(),
                 public_url,
-                payment.at,
+                settlement.at,
             );
             write_events!(tx, [&event]);
             tx.commit().await?;
@@ -446,10 +456,17 @@ impl Store {
                 .into_iter()
                 .map(CheckoutSession::try_from)
                 .collect::<StoreResult<Vec<_>>>()?;
-            let events: Vec<Event> = sessions
-                .iter()
-                .map(|s| Event::for_session(EventType::CheckoutSessionExpired, s, public_url, now))
-                .collect();
+            let mut events = Vec::with_capacity(sessions.len());
+            for s in &sessions {
+                let latest = latest_payment_in!(tx, s.id);
+                events.push(Event::for_session(
+                    EventType::CheckoutSessionExpired,
+                    s,
+                    latest.as_ref(),
+                    public_url,
+                    now,
+                ));
+            }
             write_events!(tx, &events);
             tx.commit().await?;
             sessions.into_iter().map(|s| s.id).collect()

@@ -27,6 +27,7 @@ const RESOURCE_FIELDS: &[&str] = &[
     "is_spi",
     "metadata",
     "organization_id",
+    "payment",
     "payment_link_id",
     "payment_request_id",
     "price_id",

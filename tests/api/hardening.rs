@@ -13,7 +13,9 @@ use crate::receiver::Receiver;
 
 /// Reports the payment of a 10 000 F CFA session, which must complete it.
 async fn pay(app: &crate::helpers::TestApp, id: &str) {
-    let report = json!({"provider": "WAVE", "provider_reference": "r", "amount_paid": 10000});
+    // One reference per session: one payment at a provider pays one session only.
+    let report =
+        json!({"provider": "WAVE", "provider_reference": format!("r-{id}"), "amount_paid": 10000});
     let paid = app
         .post_json(
             &format!("/v1/checkout_sessions/{id}/complete"),

@@ -516,10 +516,12 @@ async fn completed_sessions_go_to_success_and_expired_ones_say_so(backend: Backe
     let mut no_success = session_body();
     no_success.as_object_mut().unwrap().remove("success_url");
     let r = app.session(&no_success).await;
+    let mut second = report.clone();
+    second["provider_reference"] = json!("w2");
     app.post_json(
         &format!("/v1/checkout_sessions/{}/complete", id_of(&r)),
         &app.key,
-        &report,
+        &second,
     )
     .await;
     let receipt = visit(&app, &format!("/checkout/{}", id_of(&r)), &[]).await;

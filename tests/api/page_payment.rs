@@ -241,6 +241,19 @@ async fn choosing_a_provider_and_paying_in_the_sandbox(backend: Backend) {
         (s["status"].as_str(), s["payment_provider"].as_str()),
         (Some("completed"), Some("WAVE"))
     );
+    // The sandbox's money is a payment like any other, frozen at the total it paid.
+    let payment = &s["payment"];
+    assert_eq!(
+        (payment["status"].as_str(), payment["provider"].as_str()),
+        (Some("succeeded"), Some("WAVE"))
+    );
+    assert_eq!(payment["amount"], s["amount_total"]);
+    assert!(
+        payment["provider_reference"]
+            .as_str()
+            .unwrap()
+            .starts_with("sandbox_")
+    );
     let res = app.client.get(app.url(&path)).send().await.unwrap();
     assert_eq!(
         res.headers()["location"].to_str().unwrap(),

@@ -85,6 +85,7 @@ pub const READ_ONLY: &[&str] = &[
     "payment_provider",
     "completed_at",
     "url",
+    "payment",
 ];
 
 /// What the fields are checked against.

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::{CheckoutSession, Environment, QrCodeType, Status};
 use crate::domain::money::Currency;
+use crate::domain::payment::{Payment, PaymentView};
 use crate::domain::time;
 use crate::qr::{QrCodeData, QrCodeDataView};
 
@@ -176,12 +177,16 @@ pub struct SessionView<'a> {
         format = "uri"
     )]
     pub url: String,
+    /// The session's latest payment attempt, null before the first; every attempt is listed at
+    /// `GET /checkout_sessions/{session_id}/payments`.
+    pub payment: Option<PaymentView<'a>>,
 }
 
 impl CheckoutSession {
     /// The API representation: every field of the resource by its exact name, and the computed
     /// amounts and the hosted page's URL beside them.
-    pub fn view<'a>(&'a self, public_url: &str) -> SessionView<'a> {
+    /// `payment` is the session's latest payment, read beside it (see `core::sessions::Shown`).
+    pub fn view<'a>(&'a self, public_url: &str, payment: Option<&'a Payment>) -> SessionView<'a> {
         let f = &self.fields;
         let totals = self.totals();
         SessionView {
@@ -227,12 +232,13 @@ impl CheckoutSession {
             payment_provider: self.payment_provider.as_deref(),
             completed_at: self.completed_at,
             url: self.url(public_url),
+            payment: payment.map(Payment::view),
         }
     }
 
     /// The writable fields as the API shows them: the base a patch is laid over.
     pub fn writable_json(&self) -> Map<String, Value> {
-        let Ok(Value::Object(mut all)) = serde_json::to_value(self.view("")) else {
+        let Ok(Value::Object(mut all)) = serde_json::to_value(self.view("", None)) else {
             unreachable!("a session view is a JSON object");
         };
         all.retain(|k, _| super::WRITABLE.contains(&k.as_str()));

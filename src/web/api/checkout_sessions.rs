@@ -8,13 +8,14 @@ use uuid::Uuid;
 
 use super::doc::{
     BadRequest, CheckoutSessionCreate, CheckoutSessionList, CheckoutSessionUpdate, Conflict,
-    Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
+    Forbidden, NotFound, PayloadTooLarge, PaymentList, Unauthorized, Unavailable, Unprocessable,
 };
-use crate::core::input::parse_object;
+use crate::core::input::{Page, parse_object};
 use crate::core::payments::{self, Report};
 use crate::core::sessions::{self, ListParams};
 use crate::core::{Caller, Context, Error};
-use crate::domain::session::SessionView;
+use crate::domain::payment::Payment;
+use crate::domain::session::{CheckoutSession, SessionView};
 use crate::web::error::ApiError;
 
 type Response = Result<HttpResponse, ApiError>;
@@ -64,7 +65,7 @@ pub async fn create(ctx: Data<Context>, caller: Caller, req: HttpRequest, body: 
     let body = parse_object(&body)?;
     let Some(key) = key else {
         let session = sessions::create(&ctx, &caller, &body).await?;
-        return Ok(HttpResponse::Created().json(session.view(&ctx.public_url)));
+        return Ok(HttpResponse::Created().json(session.view(&ctx.public_url, None)));
     };
     let stored = sessions::create_once(&ctx, &caller, &body, key).await?;
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
@@ -101,6 +102,7 @@ pub async fn create(ctx: Data<Context>, caller: Caller, req: HttpRequest, body: 
 #[get("/checkout_sessions")]
 pub async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>) -> Response {
     let page = sessions::list(&ctx, &caller, &params).await?;
+    let page = sessions::shown_page(&ctx, page).await?;
     Ok(HttpResponse::Ok().json(page.view(|s| s.view(&ctx.public_url))))
 }
 
@@ -120,7 +122,7 @@ pub async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>)
 #[get("/checkout_sessions/{session_id}")]
 pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
     let session = sessions::retrieve(&ctx, &caller, session_id(&id)?).await?;
-    Ok(HttpResponse::Ok().json(session.view(&ctx.public_url)))
+    show(&ctx, session).await
 }
 
 /// Update an open checkout session
@@ -149,7 +151,7 @@ pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> R
 #[patch("/checkout_sessions/{session_id}")]
 pub async fn update(ctx: Data<Context>, caller: Caller, id: Path<String>, body: Bytes) -> Response {
     let session = sessions::update(&ctx, &caller, session_id(&id)?, &parse_object(&body)?).await?;
-    Ok(HttpResponse::Ok().json(session.view(&ctx.public_url)))
+    show(&ctx, session).await
 }
 
 /// Expire a checkout session
@@ -215,12 +217,41 @@ pub async fn complete(
     let id = session_id(&id)?;
     let report = Report::parse(&parse_object(&body)?)?;
     let session = payments::complete(&ctx, &caller, id, &report).await?;
-    Ok(HttpResponse::Ok().json(session.view(&ctx.public_url)))
+    show(&ctx, session).await
+}
+
+/// List a session's payments
+///
+/// Every attempt to pay the session, oldest first, in one page: the latest is the session's
+/// `payment`.
+#[utoipa::path(
+    tag = "CheckoutSessions",
+    operation_id = "listCheckoutSessionPayments",
+    params(("session_id" = Uuid, Path,
+        description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    responses(
+        (status = 200, body = PaymentList, description = "The session's payments."),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[get("/checkout_sessions/{session_id}/payments")]
+pub async fn payments_of(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
+    let items = sessions::payments(&ctx, &caller, session_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(Page::whole(items).view(Payment::view)))
+}
+
+/// The session as the API shows it, with its latest payment.
+async fn show(ctx: &Context, session: CheckoutSession) -> Response {
+    let shown = sessions::shown(ctx, session).await?;
+    Ok(HttpResponse::Ok().json(shown.view(&ctx.public_url)))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(create)
         .service(complete)
+        .service(payments_of)
         .service(list)
         .service(retrieve)
         .service(update)

@@ -21,6 +21,7 @@ use crate::core::input::Pagination;
 use crate::core::webhooks::{self as webhook_endpoints, DeliveryView, EndpointView};
 use crate::domain::coupon::{self, CouponView};
 use crate::domain::event::EventView;
+use crate::domain::payment::PaymentView;
 use crate::domain::session::{self, SessionView};
 use crate::web::error::ErrorBody;
 
@@ -55,6 +56,7 @@ use crate::web::error::ErrorBody;
         checkout_sessions::update,
         checkout_sessions::expire,
         checkout_sessions::complete,
+        checkout_sessions::payments_of,
         discount_coupons::create,
         discount_coupons::list,
         discount_coupons::retrieve,
@@ -160,11 +162,34 @@ fn mark_read_only(object: &mut Object, writable: &[&str]) {
             only.description = one.description.clone().or(only.description);
             *property = RefOr::T(Schema::Object(only));
         }
-        if !writable.contains(&name.as_str())
-            && let RefOr::T(Schema::Object(o)) = property
-        {
-            o.read_only = Some(true);
+        if writable.contains(&name.as_str()) {
+            continue;
         }
+        match property {
+            RefOr::T(Schema::Object(o)) => o.read_only = Some(true),
+            // A nullable object (`oneOf: [null, $ref]`) has no field for it in utoipa's model;
+            // OpenAPI 3.1 allows the keyword beside `oneOf`.
+            RefOr::T(Schema::OneOf(one)) => {
+                one.extensions
+                    .get_or_insert_with(Default::default)
+                    .insert("readOnly".into(), true.into());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether a property carries `readOnly: true`.
+#[cfg(test)]
+fn is_read_only(property: &RefOr<Schema>) -> bool {
+    match property {
+        RefOr::T(Schema::Object(o)) => o.read_only == Some(true),
+        RefOr::T(Schema::OneOf(one)) => one
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("readOnly"))
+            .is_some_and(|v| v == &serde_json::Value::Bool(true)),
+        _ => false,
     }
 }
 
@@ -303,6 +328,10 @@ list_schema!(
     WebhookEndpointList of EndpointView<'static>
 );
 list_schema!(
+    /// Every payment of a session, in one page.
+    PaymentList of PaymentView<'static>
+);
+list_schema!(
     /// A page of an endpoint's deliveries.
     WebhookDeliveryList of DeliveryView<'static>
 );
@@ -384,9 +413,7 @@ mod tests {
             let marked: BTreeSet<&str> = object
                 .properties
                 .iter()
-                .filter(
-                    |(_, p)| matches!(p, RefOr::T(Schema::Object(o)) if o.read_only == Some(true)),
-                )
+                .filter(|(_, p)| is_read_only(p))
                 .map(|(k, _)| k.as_str())
                 .collect();
             let all: BTreeSet<&str> = object.properties.keys().map(String::as_str).collect();

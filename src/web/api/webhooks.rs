@@ -80,14 +80,7 @@ pub async fn create(ctx: Data<Context>, caller: Caller, body: Bytes) -> Response
 )]
 #[get("/webhooks")]
 pub async fn list(ctx: Data<Context>, caller: Caller) -> Response {
-    let items = webhooks::list(&ctx, &caller).await?;
-    let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
-    let page = Page {
-        items,
-        limit: total,
-        offset: 0,
-        total,
-    };
+    let page = Page::whole(webhooks::list(&ctx, &caller).await?);
     Ok(HttpResponse::Ok().json(page.view(webhooks::endpoint_view)))
 }
 

@@ -1,0 +1,187 @@
+//! A payment: one attempt to pay a checkout session with one provider.
+//!
+//! Its amount and currency are the session's total when the attempt started, frozen: the
+//! provider is asked for exactly that, and only exactly that completes the session. Its id is
+//! its reference at the provider (Wave's `client_reference`, MTN's `X-Reference-Id`, …), so an
+//! attempt whose creation answer was lost is found again by it, never made twice.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::money::Currency;
+use super::provider::Provider;
+use super::session::Environment;
+use super::time::serde_rfc3339;
+
+string_enum!(
+    /// `pending → succeeded | failed | canceled | expired`. A `canceled` or `expired` attempt
+    /// may still turn `succeeded` when its provider confirms the money after all: a confirmed
+    /// payment is never dropped.
+    PaymentStatus {
+        Pending = "pending",
+        Succeeded = "succeeded",
+        Failed = "failed",
+        Canceled = "canceled",
+        Expired = "expired",
+    }
+);
+
+impl PaymentStatus {
+    /// Whether the provider may still settle it: pending, or given up on our side only.
+    pub fn may_still_succeed(self) -> bool {
+        matches!(
+            self,
+            PaymentStatus::Pending | PaymentStatus::Canceled | PaymentStatus::Expired
+        )
+    }
+}
+
+/// A payment as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    pub id: Uuid,
+    pub checkout_session_id: Uuid,
+    pub organization_id: Uuid,
+    pub environment: Environment,
+    pub provider: Provider,
+    pub status: PaymentStatus,
+    /// The session's total when the attempt started, in the currency's smallest unit.
+    pub amount: i64,
+    pub currency: Currency,
+    /// The provider's id of the payment, once it has given one.
+    pub provider_reference: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Payment {
+    /// A payment that has already succeeded, as a payment backend reports it through
+    /// `POST /complete`: there was no attempt caisse saw start.
+    #[allow(clippy::too_many_arguments)]
+    pub fn reported(
+        checkout_session_id: Uuid,
+        organization_id: Uuid,
+        environment: Environment,
+        provider: Provider,
+        amount: i64,
+        currency: Currency,
+        provider_reference: String,
+        at: DateTime<Utc>,
+    ) -> Payment {
+        Payment {
+            id: Uuid::new_v4(),
+            checkout_session_id,
+            organization_id,
+            environment,
+            provider,
+            status: PaymentStatus::Succeeded,
+            amount,
+            currency,
+            provider_reference: Some(provider_reference),
+            failure_code: None,
+            failure_message: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    pub fn view(&self) -> PaymentView<'_> {
+        PaymentView {
+            payment_id: self.id,
+            checkout_session_id: self.checkout_session_id,
+            provider: self.provider,
+            status: self.status,
+            amount: self.amount,
+            currency_code: self.currency,
+            provider_reference: self.provider_reference.as_deref(),
+            failure_code: self.failure_code.as_deref(),
+            failure_message: self.failure_message.as_deref(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// One attempt to pay a checkout session with one provider. Every field is always present;
+/// absent values are null.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Payment)]
+pub struct PaymentView<'a> {
+    /// The payment's id, a UUID v4; also its reference at the provider (Wave's
+    /// `client_reference`, MTN's `X-Reference-Id`, Stripe's `Idempotency-Key`, PI-SPI's `txId`).
+    pub payment_id: Uuid,
+    /// The session it pays.
+    pub checkout_session_id: Uuid,
+    /// The provider it is made with.
+    #[schema(inline)]
+    pub provider: Provider,
+    /// `pending` until the provider settles it: `succeeded`, `failed` (the customer may try
+    /// again), `canceled` (the customer chose another method) or `expired` (the provider's
+    /// deadline passed). A `canceled` or `expired` payment the provider confirms after all
+    /// becomes `succeeded`.
+    #[schema(inline)]
+    pub status: PaymentStatus,
+    /// The session's `amount_total` when the attempt started: what the provider is asked for,
+    /// in the currency's smallest unit.
+    #[schema(minimum = 0, example = 10000)]
+    pub amount: i64,
+    /// The session's currency when the attempt started.
+    #[schema(inline)]
+    pub currency_code: Currency,
+    /// The provider's id of the payment (Wave's `cos-…` session, a transaction id), once known.
+    #[schema(example = "T_4PZ3YQ2N7A")]
+    pub provider_reference: Option<&'a str>,
+    /// The provider's code for a failure, e.g. Wave's `insufficient-funds`.
+    #[schema(example = "insufficient-funds")]
+    pub failure_code: Option<&'a str>,
+    /// The provider's words for a failure.
+    pub failure_message: Option<&'a str>,
+    /// When the attempt started (RFC 3339, UTC, milliseconds).
+    #[serde(with = "serde_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    #[serde(with = "serde_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_read_back_and_only_settled_ones_are_final() {
+        for s in PaymentStatus::ALL {
+            assert_eq!(s.as_str().parse::<PaymentStatus>(), Ok(*s));
+        }
+        assert!("paid".parse::<PaymentStatus>().is_err());
+        assert!(PaymentStatus::Canceled.may_still_succeed());
+        assert!(!PaymentStatus::Succeeded.may_still_succeed());
+        assert!(!PaymentStatus::Failed.may_still_succeed());
+    }
+
+    #[test]
+    fn the_view_writes_every_field() {
+        let now = super::super::time::now();
+        let p = Payment::reported(
+            Uuid::new_v4(),
+            Uuid::new_v4(),
+            Environment::Test,
+            Provider::Wave,
+            10_000,
+            Currency::Xof,
+            "T_1".into(),
+            now,
+        );
+        let json = serde_json::to_value(p.view()).unwrap();
+        assert_eq!(json["status"], "succeeded");
+        assert_eq!(json["provider"], "WAVE");
+        assert_eq!(json["currency_code"], "XOF");
+        assert_eq!(json["amount"], 10_000);
+        assert_eq!(json["failure_code"], serde_json::Value::Null);
+        assert_eq!(json.as_object().unwrap().len(), 11);
+    }
+}
