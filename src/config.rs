@@ -40,6 +40,13 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub sweep_interval_secs: u64,
 
+    /// Seconds before a pending payment's status is first read from its provider (a lost
+    /// notification delays a completion by about this much); later reads back off, doubling,
+    /// to ten minutes apart.
+    #[arg(long, env = "CAISSE_RECONCILE_INTERVAL", default_value_t = 15, global = true,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub reconcile_interval_secs: u64,
+
     /// Seconds a webhook endpoint has to answer before the attempt counts as failed.
     #[arg(long, env = "CAISSE_WEBHOOK_TIMEOUT", default_value_t = 10, global = true,
           value_parser = clap::value_parser!(u64).range(1..=120))]
@@ -88,6 +95,10 @@ impl Settings {
 
     pub fn sweep_interval(&self) -> Duration {
         Duration::from_secs(self.sweep_interval_secs)
+    }
+
+    pub fn reconcile_interval(&self) -> chrono::Duration {
+        chrono::Duration::seconds(i64::try_from(self.reconcile_interval_secs).unwrap_or(15))
     }
 
     /// Which database, for logs: the URL itself may carry a password.

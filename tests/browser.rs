@@ -195,6 +195,9 @@ async fn a_test_payment_ends_on_the_success_url() {
         .await;
         assert_eq!(app.api_session(&id).await["status"], "open");
 
+        // The declined attempt ended; trying again (the choice kept) is a new one.
+        submit(&client, PAY_BUTTON).await;
+        wait_text(&client, "#pay-heading", "Wave").await;
         submit(&client, "[data-sandbox=success]").await;
         let landed = wait_url(
             &client,

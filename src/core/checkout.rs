@@ -34,6 +34,10 @@ pub enum Problem {
     CouponRejected(Rejection),
     CouponRateLimited,
     Details(Vec<Detail>),
+    /// A payment is under way: the order cannot change until it ends ("use another method").
+    PaymentPending,
+    /// Other writes kept winning the race for the session; try again.
+    Busy,
     Store(StoreError),
 }
 
@@ -86,6 +90,14 @@ async fn change<T>(
     }
 }
 
+/// The order cannot change while a payment is under way: the provider was asked for its total.
+fn frozen(session: &CheckoutSession) -> Result<()> {
+    match session.pending_payment_id {
+        Some(_) => Err(Problem::PaymentPending),
+        None => Ok(()),
+    }
+}
+
 /// Sets the quantity the customer chose, within 1..=max; anything else changes nothing.
 pub async fn set_quantity(
     ctx: &Context,
@@ -102,6 +114,7 @@ pub async fn set_quantity(
         if !session.fields.allow_quantity {
             return Err(Problem::NotAllowed);
         }
+        frozen(session)?;
         // At most what keeps the subtotal within the amount cap, as the API requires.
         let max = max.min(MAX_AMOUNT / session.fields.amount.max(1));
         session.fields.quantity = quantity
@@ -120,6 +133,7 @@ pub async fn apply_coupon(ctx: &Context, id: Uuid, code: &str) -> Result<Checkou
         if !session.fields.allow_coupon_code {
             return Err(Problem::NotAllowed);
         }
+        frozen(session)?;
         let now = time::now();
         let window_over = session
             .coupon_window_started_at
@@ -157,6 +171,7 @@ pub async fn apply_coupon(ctx: &Context, id: Uuid, code: &str) -> Result<Checkou
 
 pub async fn remove_coupon(ctx: &Context, id: Uuid) -> Result<CheckoutSession> {
     let (session, ()) = change(ctx, id, async |session: &mut CheckoutSession| {
+        frozen(session)?;
         session.coupon_id = None;
         session.coupon_code = None;
         sessions::reprice(ctx, session, time::now()).await?;
@@ -261,8 +276,9 @@ fn choose_on(session: &mut CheckoutSession, form: &PaymentForm) -> Result<()> {
     Ok(())
 }
 
-/// Back to the choice of provider.
+/// Back to the choice of provider: the attempt under way, if any, is canceled first.
 pub async fn reset_payment(ctx: &Context, id: Uuid) -> Result<CheckoutSession> {
+    super::attempts::cancel(ctx, id).await?;
     let (session, ()) = change(ctx, id, async |session: &mut CheckoutSession| {
         session.payment_provider = None;
         Ok(())

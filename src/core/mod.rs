@@ -1,6 +1,7 @@
 //! The operations the merchant API and the hosted page share, over the store. Handlers stay
 //! thin: they parse HTTP, call one function here, and render its result.
 
+pub mod attempts;
 pub mod checkout;
 pub mod coupons;
 pub mod input;

@@ -5,13 +5,14 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::attempts;
 use super::{Caller, Context, Error, Result, sessions};
 use crate::domain::fields::{Field, FieldError};
-use crate::domain::payment::Payment;
+use crate::domain::payment::{Payment, Reading};
 use crate::domain::provider::Provider;
-use crate::domain::session::{CheckoutSession, Environment, Status};
+use crate::domain::session::{CheckoutSession, Status};
 use crate::domain::time;
-use crate::store::{Completion, Settlement, StoreError};
+use crate::store::{Completion, Settled, Settlement, StoreError};
 
 /// A payment the backend reports as confirmed by its provider.
 #[derive(Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
@@ -75,6 +76,13 @@ impl Report {
     }
 }
 
+fn reference_used() -> Error {
+    conflict(
+        "payment_reference_used",
+        "this provider_reference already paid another checkout session",
+    )
+}
+
 fn conflict(code: &'static str, message: &str) -> Error {
     Error::Conflict {
         code,
@@ -110,6 +118,34 @@ pub async fn complete(
             format!("must equal the session's amount_total, {total}"),
         ));
     }
+    // The attempt under way with this provider is the one reported: it is settled, not
+    // joined by a second record of the same money.
+    if let Some(pending) = session.pending_payment_id
+        && let Some(attempt) = ctx.store.payment(pending).await?
+        && attempt.provider == report.provider
+    {
+        let reading = Reading::Succeeded {
+            reference: report.provider_reference.clone(),
+            amount: report.amount_paid,
+            currency: session.fields.currency,
+        };
+        return match attempts::settle(ctx, attempt.id, &reading).await {
+            Ok(Settled::Completed) => sessions::retrieve(ctx, caller, id).await,
+            Ok(Settled::Unmatched) => Err(conflict(
+                "coupon_used_up",
+                "the session's coupon no longer applies; the payment is recorded and the \
+                 session was not completed",
+            )),
+            Ok(_) => {
+                let latest = sessions::retrieve(ctx, caller, id).await?;
+                already(&latest, report)?.ok_or_else(|| {
+                    conflict("payment_pending", "the session's payment is being settled")
+                })
+            }
+            Err(StoreError::Conflict("payment")) => Err(reference_used()),
+            Err(e) => Err(e.into()),
+        };
+    }
     let at = time::now();
     let record = Payment::reported(
         id,
@@ -134,12 +170,7 @@ pub async fn complete(
         .complete_session(&settlement, &ctx.public_url)
         .await
     {
-        Err(StoreError::Conflict("payment")) => {
-            return Err(conflict(
-                "payment_reference_used",
-                "this provider_reference already paid another checkout session",
-            ));
-        }
+        Err(StoreError::Conflict("payment")) => return Err(reference_used()),
         other => other?,
     };
     match completion {
@@ -205,54 +236,6 @@ pub async fn complete_free(
                 provider_reference: None,
                 at: time::now(),
                 payment: None,
-            },
-            &ctx.public_url,
-        )
-        .await
-}
-
-/// The test environment's sandbox: the customer's button stands in for the provider. A live
-/// session never takes this path.
-pub async fn sandbox_success(
-    ctx: &Context,
-    session: &CheckoutSession,
-) -> std::result::Result<Completion, crate::store::StoreError> {
-    if session.environment != Environment::Test {
-        return Ok(Completion::Unchanged);
-    }
-    let reference = format!("sandbox_{}", Uuid::new_v4().simple());
-    let provider = session.payment_provider.clone().or_else(|| {
-        session
-            .fields
-            .is_pos
-            .then(|| Provider::Spi.code().to_string())
-    });
-    let at = time::now();
-    let total = session.totals().total;
-    let record = provider
-        .as_deref()
-        .and_then(|p| p.parse::<Provider>().ok())
-        .map(|p| {
-            Payment::reported(
-                session.id,
-                session.organization_id,
-                session.environment,
-                p,
-                total,
-                session.fields.currency,
-                reference.clone(),
-                at,
-            )
-        });
-    ctx.store
-        .complete_session(
-            &Settlement {
-                session_id: session.id,
-                amount_total: total,
-                provider: provider.as_deref(),
-                provider_reference: Some(&reference),
-                at,
-                payment: record.as_ref(),
             },
             &ctx.public_url,
         )

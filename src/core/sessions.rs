@@ -407,9 +407,17 @@ pub async fn update(
             merged.insert(name.clone(), value.clone());
         }
         let now = time::now();
-        session.fields =
-            SessionFields::parse(&merged, &rules(ctx, caller, now, session.created_at))
-                .map_err(Error::Invalid)?;
+        let fields = SessionFields::parse(&merged, &rules(ctx, caller, now, session.created_at))
+            .map_err(Error::Invalid)?;
+        if session.pending_payment_id.is_some() && !same_order(&session.fields, &fields) {
+            return Err(Error::Conflict {
+                code: "payment_pending",
+                message: "a payment is under way for this session: its amount, quantity, \
+                          currency and QR code cannot change until it ends"
+                    .into(),
+            });
+        }
+        session.fields = fields;
         // A new quantity or currency may change the coupon's discount, and the QR code's
         // amount.
         reprice(ctx, session, now).await?;
@@ -422,6 +430,7 @@ pub async fn update(
         Modified::NotFound => return Err(Error::NotFound("checkout session")),
     }
     if expire {
+        super::attempts::cancel(ctx, id).await?;
         ctx.store
             .expire_session(id, time::now(), &ctx.public_url)
             .await?;
@@ -444,6 +453,16 @@ pub async fn reprice(
     Ok(session.reprice(coupon.as_ref(), now))
 }
 
+/// Whether two versions of a session's fields ask for the same money: what a payment under way
+/// was started for.
+fn same_order(a: &SessionFields, b: &SessionFields) -> bool {
+    a.amount == b.amount
+        && a.quantity == b.quantity
+        && a.currency == b.currency
+        && a.qr_code_data == b.qr_code_data
+        && a.qr_code_type == b.qr_code_type
+}
+
 /// `DELETE`: an open session becomes expired and its record is kept; expiring an expired one
 /// again is a no-op; a completed one cannot be.
 pub async fn expire(ctx: &Context, caller: &Caller, id: Uuid) -> Result<()> {
@@ -452,6 +471,7 @@ pub async fn expire(ctx: &Context, caller: &Caller, id: Uuid) -> Result<()> {
         Status::Expired => Ok(()),
         Status::Completed => Err(not_open(&session)),
         Status::Open => {
+            super::attempts::cancel(ctx, id).await?;
             if ctx
                 .store
                 .expire_session(id, time::now(), &ctx.public_url)

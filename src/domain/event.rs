@@ -16,18 +16,27 @@ use super::time::serde_rfc3339;
 pub enum EventType {
     CheckoutSessionCompleted,
     CheckoutSessionExpired,
+    /// An attempt to pay failed; the customer may try again.
+    CheckoutSessionPaymentFailed,
+    /// Money arrived that its session could not take (completed by another payment, expired,
+    /// or changed): recorded, for the merchant to refund.
+    CheckoutSessionPaymentUnmatched,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 2] = [
+    pub const ALL: [EventType; 4] = [
         EventType::CheckoutSessionCompleted,
         EventType::CheckoutSessionExpired,
+        EventType::CheckoutSessionPaymentFailed,
+        EventType::CheckoutSessionPaymentUnmatched,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             EventType::CheckoutSessionCompleted => "checkout_session.completed",
             EventType::CheckoutSessionExpired => "checkout_session.expired",
+            EventType::CheckoutSessionPaymentFailed => "checkout_session.payment_failed",
+            EventType::CheckoutSessionPaymentUnmatched => "checkout_session.payment_unmatched",
         }
     }
 }
@@ -47,7 +56,10 @@ impl FromStr for EventType {
         EventType::ALL
             .into_iter()
             .find(|e| e.as_str() == s)
-            .ok_or_else(|| format!("unknown event {s:?}: must be checkout_session.completed or checkout_session.expired"))
+            .ok_or_else(|| {
+                let all: Vec<&str> = EventType::ALL.iter().map(|e| e.as_str()).collect();
+                format!("unknown event {s:?}: must be one of {}", all.join(", "))
+            })
     }
 }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::money::Currency;
 use super::provider::Provider;
-use super::session::Environment;
+use super::session::{CheckoutSession, Environment};
 use super::time::serde_rfc3339;
 
 string_enum!(
@@ -44,6 +44,9 @@ pub struct Payment {
     pub organization_id: Uuid,
     pub environment: Environment,
     pub provider: Provider,
+    /// The merchant's account at the provider it goes through; `None` for the test sandbox and
+    /// for PI-SPI codes scanned from the page, which call no provider.
+    pub account_id: Option<Uuid>,
     pub status: PaymentStatus,
     /// The session's total when the attempt started, in the currency's smallest unit.
     pub amount: i64,
@@ -52,11 +55,50 @@ pub struct Payment {
     pub provider_reference: Option<String>,
     pub failure_code: Option<String>,
     pub failure_message: Option<String>,
+    /// Where the provider sends the customer (Wave's launch URL), to send them there again.
+    pub redirect_url: Option<String>,
+    /// The provider's own deadline for a pending payment; the session is not expired under a
+    /// pending payment before it.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When the reconciler next reads its status at the provider, while it is pending.
+    pub next_check_at: Option<DateTime<Utc>>,
+    /// How many times the reconciler has read it.
+    pub checks: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl Payment {
+    /// A new attempt, pending, for the session's total as it is now.
+    pub fn pending(
+        session: &CheckoutSession,
+        provider: Provider,
+        account_id: Option<Uuid>,
+        first_check_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Payment {
+        Payment {
+            id: Uuid::new_v4(),
+            checkout_session_id: session.id,
+            organization_id: session.organization_id,
+            environment: session.environment,
+            provider,
+            account_id,
+            status: PaymentStatus::Pending,
+            amount: session.totals().total,
+            currency: session.fields.currency,
+            provider_reference: None,
+            failure_code: None,
+            failure_message: None,
+            redirect_url: None,
+            expires_at: None,
+            next_check_at: Some(first_check_at),
+            checks: 0,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
     /// A payment that has already succeeded, as a payment backend reports it through
     /// `POST /complete`: there was no attempt caisse saw start.
     #[allow(clippy::too_many_arguments)]
@@ -76,12 +118,17 @@ impl Payment {
             organization_id,
             environment,
             provider,
+            account_id: None,
             status: PaymentStatus::Succeeded,
             amount,
             currency,
             provider_reference: Some(provider_reference),
             failure_code: None,
             failure_message: None,
+            redirect_url: None,
+            expires_at: None,
+            next_check_at: None,
+            checks: 0,
             created_at: at,
             updated_at: at,
         }
@@ -146,6 +193,23 @@ pub struct PaymentView<'a> {
     #[serde(with = "serde_rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTime<Utc>,
+}
+
+/// What a provider says of a payment: read from its API, or in a notification that verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reading {
+    /// Not settled yet.
+    Pending,
+    /// The money moved: `amount` in `currency` under the provider's `reference`.
+    Succeeded {
+        reference: String,
+        amount: i64,
+        currency: Currency,
+    },
+    /// The attempt failed; the customer may try again.
+    Failed { code: String, message: String },
+    /// The provider gave up on it (its deadline passed, or it was canceled there).
+    Expired,
 }
 
 #[cfg(test)]

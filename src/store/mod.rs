@@ -37,6 +37,7 @@ use cache::Cache;
 pub use coupons::CouponListQuery;
 pub use error::{Outage, StoreError, StoreResult};
 pub use organizations::{ApiKey, Organization};
+pub use payments::Settled;
 pub use sessions::{Completion, IdempotencyRecord, ListQuery, Settlement, SortOrder};
 pub use webhooks::{Attempt, AttemptOutcome, Delivery, DueDelivery, WebhookEndpoint};
 

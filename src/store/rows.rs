@@ -58,6 +58,7 @@ pub(super) struct SessionRow {
     pub updated_at: DateTime<Utc>,
     pub coupon_attempts: i64,
     pub coupon_window_started_at: Option<DateTime<Utc>>,
+    pub pending_payment_id: Option<Uuid>,
     pub version: i64,
 }
 
@@ -126,6 +127,7 @@ impl TryFrom<SessionRow> for CheckoutSession {
             updated_at: r.updated_at,
             coupon_attempts: r.coupon_attempts,
             coupon_window_started_at: r.coupon_window_started_at,
+            pending_payment_id: r.pending_payment_id,
             version: r.version,
         })
     }
@@ -183,6 +185,7 @@ macro_rules! with_session_columns {
             updated_at: $s.updated_at,
             coupon_attempts: $s.coupon_attempts,
             coupon_window_started_at: $s.coupon_window_started_at,
+            pending_payment_id: $s.pending_payment_id,
         )
     };
 }

@@ -16,6 +16,42 @@ use crate::domain::event::{Event, EventType};
 use crate::domain::payment::Payment;
 use crate::domain::session::{CheckoutSession, Environment, Status};
 
+/// `UPDATE` of every column of an open session, made against the version it was read at: bind
+/// the session, then its version.
+pub(super) fn update_open_statement() -> &'static str {
+    static UPDATE: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "UPDATE checkout_sessions SET ({}, version) = ({}, version + 1) \
+             WHERE checkout_session_id = $1 AND status = 'open' AND version = ${}",
+            session_columns!(),
+            session_placeholders(),
+            SESSION_COLUMNS + 1
+        )
+    });
+    UPDATE.as_str()
+}
+
+/// Counts a use of a session's coupon inside the completing transaction, if the coupon still
+/// applies: active, not deleted, inside its dates and with a use left. False when it does not
+/// (nothing counted), and the completion must not happen.
+macro_rules! count_coupon_use {
+    ($tx:expr, $coupon:expr, $at:expr) => {
+        sqlx::query(
+            "UPDATE discount_coupons SET current_uses = current_uses + 1, updated_at = $2 \
+             WHERE coupon_id = $1 AND is_active AND deleted_at IS NULL \
+             AND (valid_from IS NULL OR valid_from <= $2) AND (expires_at IS NULL OR expires_at > $2) \
+             AND (max_uses IS NULL OR current_uses < max_uses)",
+        )
+        .bind($coupon)
+        .bind($at)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected()
+            == 1
+    };
+}
+pub(super) use count_coupon_use;
+
 /// How an attempt to complete a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Completion {
@@ -23,7 +59,8 @@ pub enum Completion {
     /// Nothing changed: the session was not open, past its expiry, or its total was not the
     /// one expected (the caller reads it again to tell which).
     Unchanged,
-    /// The session's coupon has no use left; nothing changed.
+    /// The session's coupon no longer applies (no use left, deactivated, deleted, or outside its
+    /// dates); nothing changed.
     CouponUsedUp,
 }
 
@@ -71,7 +108,7 @@ pub struct ListQuery {
     pub offset: i64,
 }
 
-const SELECT_SESSION: &str = concat!(
+pub(super) const SELECT_SESSION: &str = concat!(
     "SELECT ",
     session_row!(),
     " FROM checkout_sessions WHERE checkout_session_id = $1"
@@ -212,7 +249,7 @@ impl Store {
     }
 
     /// After a write to session `id` (whatever its outcome): the cache must read it again.
-    fn forget_session(&self, id: Uuid) {
+    pub(super) fn forget_session(&self, id: Uuid) {
         self.cache.sessions.invalidate(&id);
     }
 
@@ -270,16 +307,7 @@ impl Store {
     /// columns keeps each write whole: a change is decided on the session as it stands, so a
     /// coupon is repriced on the amount a merchant just set, not on the one before.
     pub async fn update_open_session(&self, session: &CheckoutSession) -> StoreResult<bool> {
-        static UPDATE: LazyLock<String> = LazyLock::new(|| {
-            format!(
-                "UPDATE checkout_sessions SET ({}, version) = ({}, version + 1) \
-                 WHERE checkout_session_id = $1 AND status = 'open' AND version = ${}",
-                session_columns!(),
-                session_placeholders(),
-                SESSION_COLUMNS + 1
-            )
-        });
-        let update = UPDATE.as_str();
+        let update = update_open_statement();
         let updated = async {
             Ok(on_pool!(self, write, |pool, d| {
                 bind_session!(sqlx::query(update), session)
@@ -317,7 +345,8 @@ impl Store {
             let mut tx = pool.begin().await?;
             let completed: Option<SessionRow> = sqlx::query_as(concat!(
                 "UPDATE checkout_sessions SET status = 'completed', payment_provider = $2, \
-                 provider_reference = $3, completed_at = $4, updated_at = $4, version = version + 1 \
+                 provider_reference = $3, completed_at = $4, updated_at = $4, \
+                 pending_payment_id = NULL, version = version + 1 \
                  WHERE checkout_session_id = $1 AND status = 'open' AND expires_at > $4 \
                  AND amount * quantity - amount_discount = $5 RETURNING ",
                 session_row!()
@@ -332,20 +361,20 @@ impl Store {
             let Some(session) = completed.map(CheckoutSession::try_from).transpose()? else {
                 return Ok(Completion::Unchanged);
             };
-            if let Some(coupon) = session.coupon_id {
-                let counted = sqlx::query(
-                    "UPDATE discount_coupons SET current_uses = current_uses + 1, updated_at = $2 \
-                     WHERE coupon_id = $1 AND (max_uses IS NULL OR current_uses < max_uses)",
-                )
-                .bind(coupon)
-                .bind(settlement.at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if counted == 0 {
-                    return Ok(Completion::CouponUsedUp);
-                }
+            if let Some(coupon) = session.coupon_id
+                && !count_coupon_use!(tx, coupon, settlement.at)
+            {
+                return Ok(Completion::CouponUsedUp);
             }
+            // Paid another way: an attempt still under way ends here.
+            sqlx::query(
+                "UPDATE payments SET status = 'canceled', next_check_at = NULL, updated_at = $2 \
+                 WHERE checkout_session_id = $1 AND status = 'pending'",
+            )
+            .bind(session.id)
+            .bind(settlement.at)
+            .execute(&mut *tx)
+            .await?;
             if let Some(payment) = settlement.payment {
                 insert_payment!(tx, payment);
             }
@@ -363,8 +392,8 @@ impl Store {
         Ok(Completion::Completed)
     }
 
-    /// `open → expired` for one session, with its `checkout_session.expired` event. False when
-    /// it was not open.
+    /// `open → expired` for one session, now, with its `checkout_session.expired` event (an
+    /// attempt under way is expired with it). False when it was not open.
     pub async fn expire_session(
         &self,
         id: Uuid,
@@ -372,13 +401,14 @@ impl Store {
         public_url: &str,
     ) -> StoreResult<bool> {
         let expired = self
-            .expire_where(now, Some(id), None, 1, public_url)
+            .expire_where(now, Some(id), None, 1, public_url, true)
             .await?;
         Ok(!expired.is_empty())
     }
 
     /// Expires up to `limit` open sessions whose time has passed (each with its event) and
-    /// returns their ids. `organization` narrows it to one merchant's sessions. On PostgreSQL,
+    /// returns their ids. A session whose payment is under way waits for it until its
+    /// provider's deadline. `organization` narrows it to one merchant's sessions. On PostgreSQL,
     /// rows another node is expiring right now are skipped, not waited for.
     pub async fn expire_due(
         &self,
@@ -387,7 +417,7 @@ impl Store {
         limit: i64,
         public_url: &str,
     ) -> StoreResult<Vec<Uuid>> {
-        self.expire_where(now, None, organization, limit, public_url)
+        self.expire_where(now, None, organization, limit, public_url, false)
             .await
     }
 
@@ -399,11 +429,12 @@ impl Store {
         organization: Option<Uuid>,
         limit: i64,
         public_url: &str,
+        force: bool,
     ) -> StoreResult<Vec<Uuid>> {
         // Boxed: the write's future is some 9 KiB, and reading a session (on every page view)
         // awaits this one on its rare path; inline, every view would carry and copy it.
         let expired =
-            Box::pin(self.expire_in_db(now, session, organization, limit, public_url)).await;
+            Box::pin(self.expire_in_db(now, session, organization, limit, public_url, force)).await;
         let cache = &self.cache.sessions;
         match &expired {
             Ok(ids) => {
@@ -424,24 +455,29 @@ impl Store {
         organization: Option<Uuid>,
         limit: i64,
         public_url: &str,
+        force: bool,
     ) -> StoreResult<Vec<Uuid>> {
         Ok(on_pool!(self, write, |pool, d| {
             let mut tx = pool.begin().await?;
             let rows: Vec<SessionRow> = sqlx::query_as(sql(
                 d,
                 concat!(
-                    "UPDATE checkout_sessions SET status = 'expired', updated_at = $1, version = version + 1 \
+                    "UPDATE checkout_sessions SET status = 'expired', pending_payment_id = NULL, updated_at = $1, version = version + 1 \
                      WHERE checkout_session_id IN (SELECT checkout_session_id FROM checkout_sessions \
                      WHERE status = 'open' AND ($4 IS NULL OR organization_id = $4) \
-                     AND (checkout_session_id = $3 OR ($3 IS NULL AND expires_at <= $1)) LIMIT $2) \
+                     AND (checkout_session_id = $3 OR ($3 IS NULL AND expires_at <= $1)) \
+                     AND ($5 OR NOT EXISTS (SELECT 1 FROM payments p WHERE p.payment_id = pending_payment_id \
+                     AND p.status = 'pending' AND p.expires_at > $1)) LIMIT $2) \
                      RETURNING ",
                     session_row!()
                 ),
                 concat!(
-                    "UPDATE checkout_sessions SET status = 'expired', updated_at = $1, version = version + 1 \
+                    "UPDATE checkout_sessions SET status = 'expired', pending_payment_id = NULL, updated_at = $1, version = version + 1 \
                      WHERE checkout_session_id IN (SELECT checkout_session_id FROM checkout_sessions \
                      WHERE status = 'open' AND ($4::uuid IS NULL OR organization_id = $4) \
-                     AND (checkout_session_id = $3 OR ($3::uuid IS NULL AND expires_at <= $1)) LIMIT $2 \
+                     AND (checkout_session_id = $3 OR ($3::uuid IS NULL AND expires_at <= $1)) \
+                     AND ($5 OR NOT EXISTS (SELECT 1 FROM payments p WHERE p.payment_id = pending_payment_id \
+                     AND p.status = 'pending' AND p.expires_at > $1)) LIMIT $2 \
                      FOR UPDATE SKIP LOCKED) AND status = 'open' RETURNING ",
                     session_row!()
                 ),
@@ -450,6 +486,7 @@ impl Store {
             .bind(limit)
             .bind(session)
             .bind(organization)
+            .bind(force)
             .fetch_all(&mut *tx)
             .await?;
             let sessions = rows
@@ -458,6 +495,16 @@ impl Store {
                 .collect::<StoreResult<Vec<_>>>()?;
             let mut events = Vec::with_capacity(sessions.len());
             for s in &sessions {
+                // An attempt still under way ends with its session (its provider's deadline,
+                // if it had one, has passed); should its money come after all, it is recorded.
+                sqlx::query(
+                    "UPDATE payments SET status = 'expired', next_check_at = NULL, updated_at = $2 \
+                     WHERE checkout_session_id = $1 AND status = 'pending'",
+                )
+                .bind(s.id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
                 let latest = latest_payment_in!(tx, s.id);
                 events.push(Event::for_session(
                     EventType::CheckoutSessionExpired,

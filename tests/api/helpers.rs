@@ -61,6 +61,7 @@ pub fn test_settings(database_url: String) -> Settings {
         public_url: None,
         max_quantity: 99,
         sweep_interval_secs: 1,
+        reconcile_interval_secs: 1,
         workers: Some(2),
         log_format: "text".into(),
         webhook_timeout_secs: 2,

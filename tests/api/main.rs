@@ -4,6 +4,7 @@ mod helpers;
 #[path = "../support/wave.rs"]
 mod wave;
 
+mod attempts;
 mod checkout_sessions;
 mod concurrent_writes;
 mod coupons;

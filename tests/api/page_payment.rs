@@ -226,8 +226,30 @@ async fn choosing_a_provider_and_paying_in_the_sandbox(backend: Backend) {
     )
     .await;
     assert_eq!(res.status(), 402);
-    assert!(res.text().await.unwrap().contains("paiement a été refusé"));
-    assert_eq!(app.api_session(&id).await["status"], "open");
+    let refused = res.text().await.unwrap();
+    assert!(refused.contains("paiement a été refusé"));
+    assert!(
+        refused.contains("value=\"WAVE\""),
+        "the customer may choose again"
+    );
+    let s = app.api_session(&id).await;
+    assert_eq!(s["status"], "open");
+    // The declined attempt is a record, and the order can change again.
+    assert_eq!(
+        (
+            s["payment"]["status"].as_str(),
+            s["payment"]["failure_code"].as_str()
+        ),
+        (Some("failed"), Some("sandbox_declined"))
+    );
+    // Trying again is a new attempt.
+    let res = pay(vec![
+        ("provider", "WAVE".into()),
+        ("customer_phone", "+2250700000000".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), 303);
+    let waiting = visit(&app, &path, &[]).await;
     let res = post_form(
         &app,
         &format!("{path}/sandbox"),

@@ -207,7 +207,13 @@ async fn endpoints_are_checked_and_kept_apart(backend: Backend) {
     assert!(read.get("secret").is_none(), "the secret is shown once");
     assert_eq!(
         read["events"],
-        json!(["checkout_session.completed", "checkout_session.expired"])
+        json!([
+            "checkout_session.completed",
+            "checkout_session.expired",
+            "checkout_session.payment_failed",
+            "checkout_session.payment_unmatched"
+        ]),
+        "every event unless told"
     );
     let (_, other) = new_organization(
         &app.ctx,

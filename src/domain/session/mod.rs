@@ -72,6 +72,9 @@ pub struct CheckoutSession {
     /// Coupon codes tried on the page since `coupon_window_started_at`, for rate limiting.
     pub coupon_attempts: i64,
     pub coupon_window_started_at: Option<DateTime<Utc>>,
+    /// The payment under way, if one is: while it is, the order (amount, quantity, currency,
+    /// coupon, QR code) cannot change, so the provider is asked for what completes the session.
+    pub pending_payment_id: Option<Uuid>,
     /// How many times the stored session has been written. A write is made against the version
     /// it read, so a concurrent write is never silently undone (see `Store::update_open_session`).
     pub version: i64,
@@ -106,6 +109,7 @@ impl CheckoutSession {
             updated_at: now,
             coupon_attempts: 0,
             coupon_window_started_at: None,
+            pending_payment_id: None,
             version: 0,
         };
         session.refresh_qr();
@@ -139,9 +143,13 @@ impl CheckoutSession {
         }
     }
 
-    /// Open by its status, but past its expiry: it is expired the moment anyone looks.
+    /// Open by its status, but past its expiry: it is expired the moment anyone looks, unless
+    /// a payment is under way (the sweeper expires it once that payment's provider deadline
+    /// passes, if it does not settle first).
     pub fn is_due_to_expire(&self, now: DateTime<Utc>) -> bool {
-        self.status == Status::Open && self.fields.expires_at <= now
+        self.status == Status::Open
+            && self.fields.expires_at <= now
+            && self.pending_payment_id.is_none()
     }
 
     /// The hosted page's absolute URL.

@@ -268,7 +268,9 @@ pub async fn render(
         .filter(|p| offered.contains(p));
     let pos = session.fields.is_pos;
     let free = totals.total == 0;
-    let waiting = chosen.is_some() && !free;
+    // A payment under way freezes the order: the page waits for it and offers no change.
+    let pending = session.pending_payment_id.is_some();
+    let waiting = pending && chosen.is_some() && !free;
     let show_qr = pos || chosen == Some(Provider::Spi);
     let total = fmt(totals.total);
     let qr = match (&session.qr_payload, show_qr) {
@@ -347,12 +349,12 @@ pub async fn render(
         errors: form.errors,
         payment_errors: form.payment_errors,
         invalid: form.invalid,
-        allow_quantity: session.fields.allow_quantity,
+        allow_quantity: session.fields.allow_quantity && !pending,
         max_quantity: ctx.settings.max_quantity,
         quantity_input: form
             .quantity
             .unwrap_or_else(|| session.fields.quantity.to_string()),
-        allow_coupon: session.fields.allow_coupon_code,
+        allow_coupon: session.fields.allow_coupon_code && !pending,
         coupon_input: form.coupon.unwrap_or_default(),
         qs: Plain::built(page.qs()),
         csrf,

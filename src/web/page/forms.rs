@@ -19,6 +19,7 @@ use serde::Deserialize;
 use super::assets::Assets;
 use super::checkout::{FormState, load, render};
 use super::{PageRequest, not_found, see_other, session_id, store_failed};
+use crate::core::attempts::{self, Begun};
 use crate::core::checkout::{self, Detail, Notice, PaymentForm, Problem};
 use crate::core::{Context, payments};
 use crate::domain::coupon::Rejection;
@@ -56,7 +57,12 @@ fn problem_messages(t: &Messages, problem: &Problem) -> Vec<String> {
                 Detail::Provider => t.error_provider.to_string(),
             })
             .collect(),
-        Problem::NotOpen | Problem::NotAllowed | Problem::NotFound | Problem::Store(_) => {
+        Problem::PaymentPending => vec![t.error_payment_pending.to_string()],
+        Problem::NotOpen
+        | Problem::NotAllowed
+        | Problem::NotFound
+        | Problem::Busy
+        | Problem::Store(_) => {
             vec![t.error_not_open.to_string()]
         }
     }
@@ -314,12 +320,81 @@ async fn pay(
             Err(e) => store_failed(&req, &assets, &e, Some(session.id)),
         };
     }
-    let outcome = checkout::choose_payment(&ctx, session.id, &f.payment).await;
     let state = FormState {
         details: Some(f.payment.clone()),
         ..FormState::default()
     };
-    respond(&ctx, &assets, &req, session, outcome.map(|_| None), state).await
+    let chosen = match checkout::choose_payment(&ctx, session.id, &f.payment).await {
+        Ok(chosen) => chosen,
+        Err(problem) => return respond(&ctx, &assets, &req, session, Err(problem), state).await,
+    };
+    let Some(provider) = chosen
+        .payment_provider
+        .as_deref()
+        .and_then(|p| p.parse().ok())
+    else {
+        return respond(
+            &ctx,
+            &assets,
+            &req,
+            session,
+            Err(Problem::NotAllowed),
+            state,
+        )
+        .await;
+    };
+    let page = PageRequest::from_request(&req, Some(session.fields.currency));
+    match attempts::start(&ctx, session.id, provider).await {
+        // To the provider's own page: an absolute URL it gave.
+        Ok(Begun::Redirect(url)) => see_other(&url, None),
+        Ok(Begun::Wait) => respond(&ctx, &assets, &req, session, Ok(None), state).await,
+        Ok(Begun::ProviderUnavailable) => {
+            let t = page.t();
+            let name = t.provider(provider).to_string();
+            payment_error(
+                &ctx,
+                &assets,
+                &req,
+                session,
+                fill(&t.provider_unavailable, &[("provider", &name)]),
+                StatusCode::BAD_GATEWAY,
+            )
+            .await
+        }
+        Ok(Begun::Refused) => {
+            let message = page.t().payment_failed.to_string();
+            payment_error(
+                &ctx,
+                &assets,
+                &req,
+                session,
+                message,
+                StatusCode::BAD_GATEWAY,
+            )
+            .await
+        }
+        Err(problem) => respond(&ctx, &assets, &req, session, Err(problem), state).await,
+    }
+}
+
+/// The page as it now stands, with a message about the payment.
+async fn payment_error(
+    ctx: &Context,
+    assets: &Assets,
+    req: &HttpRequest,
+    session: &CheckoutSession,
+    message: String,
+    status: StatusCode,
+) -> HttpResponse {
+    let fresh = match load(ctx, assets, req, &session.id.to_string()).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let state = FormState {
+        payment_errors: vec![message],
+        ..FormState::default()
+    };
+    render(ctx, assets, req, &fresh, state, status).await
 }
 
 #[post("/checkout/{id}/pay/reset")]

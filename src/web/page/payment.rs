@@ -9,12 +9,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::assets::Assets;
-use super::checkout::{FormState, render};
+use super::checkout::{FormState, load, render};
 use super::forms::{Posted, page_forms};
 use super::{PageRequest, see_other, session_id, store_failed};
-use crate::core::{Context, payments, sessions};
+use crate::core::{Context, attempts, sessions};
+use crate::domain::provider::Provider;
 use crate::domain::session::{Environment, Status, redirect_url};
-use crate::store::Completion;
+use crate::store::Settled;
 use crate::web::error::RETRY_AFTER_SECS;
 
 /// `{"status", "redirect_url"}`: where the page should go once the session is no longer open —
@@ -157,30 +158,49 @@ async fn sandbox(
     if session.environment != Environment::Test {
         return see_other(&back, None);
     }
-    if form.outcome != "success" {
-        let state = FormState {
-            payment_errors: vec![page.t().payment_failed.to_string()],
-            ..FormState::default()
-        };
-        return render(
-            &ctx,
-            &assets,
-            &req,
-            &session,
-            state,
-            StatusCode::PAYMENT_REQUIRED,
-        )
-        .await;
-    }
-    match payments::sandbox_success(&ctx, &session).await {
-        Ok(Completion::CouponUsedUp) => {
+    // A point-of-sale code is paid without choosing a provider: its attempt starts here.
+    let session = if session.pending_payment_id.is_none() && session.fields.is_pos {
+        if let Err(problem) = attempts::start(&ctx, session.id, Provider::Spi).await {
+            tracing::info!(
+                ?problem,
+                "the sandbox could not start a point-of-sale payment"
+            );
+        }
+        match load(&ctx, &assets, &req, &session.id.to_string()).await {
+            Ok(s) => s,
+            Err(res) => return res,
+        }
+    } else {
+        session
+    };
+    match attempts::sandbox_outcome(&ctx, &session, form.outcome == "success").await {
+        Ok(Settled::Failed) => {
+            let state = FormState {
+                payment_errors: vec![page.t().payment_failed.to_string()],
+                ..FormState::default()
+            };
+            let fresh = match load(&ctx, &assets, &req, &session.id.to_string()).await {
+                Ok(s) => s,
+                Err(res) => return res,
+            };
+            render(
+                &ctx,
+                &assets,
+                &req,
+                &fresh,
+                state,
+                StatusCode::PAYMENT_REQUIRED,
+            )
+            .await
+        }
+        Ok(Settled::Unmatched) => {
             let state = FormState {
                 payment_errors: vec![page.t().error_coupon_used_up.to_string()],
                 ..FormState::default()
             };
             render(&ctx, &assets, &req, &session, state, StatusCode::CONFLICT).await
         }
-        // Completed, or completed by someone else meanwhile: the page shows where it stands.
+        // Completed, or settled by someone else meanwhile: the page shows where it stands.
         Ok(_) => see_other(&back, None),
         Err(e) => store_failed(&req, &assets, &e, Some(session.id)),
     }

@@ -1,0 +1,139 @@
+//! Payment providers behind one seam: start a payment, verify a notification, read a
+//! payment's status, cancel it. Each provider is one module implementing [`PaymentProvider`]
+//! from its published API (its module doc says which documented behaviour it relies on), and
+//! a fake of that API in `tests/support/` that follows the documentation.
+//!
+//! Adapters do I/O and nothing else: they never touch the database. `core::payments` calls
+//! them outside any transaction, with timeouts, and records what they answer. The test
+//! environment's sandbox, which stands in for a provider the merchant has no account with, is
+//! one more implementation ([`sandbox::Sandbox`]).
+
+pub mod sandbox;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use actix_web::http::header::HeaderMap;
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use crate::domain::payment::{Payment, Reading};
+use crate::domain::session::CheckoutSession;
+
+/// How long a call to a provider may take before it is given up as unanswered.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A merchant's credentials at a provider, opened from their sealed form for one call.
+#[derive(Default)]
+pub struct Credentials(BTreeMap<String, SecretString>);
+
+impl Credentials {
+    pub fn new(fields: impl IntoIterator<Item = (String, SecretString)>) -> Credentials {
+        Credentials(fields.into_iter().collect())
+    }
+
+    /// A credential field's value; an empty string when it was not given.
+    pub fn get(&self, field: &str) -> &str {
+        self.0.get(field).map_or("", |s| s.expose_secret())
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+/// What an attempt needs to start at a provider.
+pub struct Attempt<'a> {
+    pub payment: &'a Payment,
+    pub session: &'a CheckoutSession,
+    /// Where the provider sends the customer back on success, and on failure: caisse's own
+    /// return routes for this payment, which read its status before showing the page.
+    pub success_url: String,
+    pub error_url: String,
+}
+
+/// Where the customer goes once the attempt has started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// To the provider's page (303): Wave's launch URL, a card form.
+    Redirect(String),
+    /// The page shows how to finish (scan the code, approve on the phone, or the sandbox's
+    /// buttons) and waits.
+    Wait,
+}
+
+/// What a provider answered to a start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    /// The provider's id of the attempt (Wave's `cos-…`), when it gives one.
+    pub reference: Option<String>,
+    pub next: Next,
+    /// The provider's own deadline for the attempt.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Why a call to a provider did not give an answer to act on. Either way nothing is charged
+/// that caisse does not learn of: a pending payment is read again until it settles.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    /// No answer in time, a connection that failed, or a 5xx: try again later.
+    #[error("the provider did not answer: {0}")]
+    Unavailable(String),
+    /// The provider refused the request (credentials, a field); trying again will not help.
+    #[error("the provider refused the request: {0}")]
+    Refused(String),
+}
+
+/// A notification whose signature or token verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The provider's id of the event, for logs; duplicates are harmless anyway, since
+    /// settling a payment twice changes nothing the second time.
+    pub event_id: Option<String>,
+    /// The payment it is about (the reference caisse gave the provider).
+    pub payment_id: Uuid,
+    pub reading: Reading,
+}
+
+/// Why a notification was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Forged(pub &'static str);
+
+#[async_trait::async_trait]
+pub trait PaymentProvider: Send + Sync {
+    /// Asks the provider to collect `attempt.payment.amount`; the payment's id is its
+    /// reference there, so an answer that is lost can be found again by [`Self::read`].
+    async fn start(
+        &self,
+        credentials: &Credentials,
+        attempt: &Attempt<'_>,
+    ) -> Result<Started, ProviderError>;
+
+    /// Checks a notification's signature or token against the raw body, and reads what it
+    /// says. `Ok(None)`: authentic, but about nothing caisse acts on.
+    fn verify(
+        &self,
+        credentials: &Credentials,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Notice>, Forged>;
+
+    /// The payment's status as the provider has it: the authoritative answer.
+    async fn read(
+        &self,
+        credentials: &Credentials,
+        payment: &Payment,
+    ) -> Result<Reading, ProviderError>;
+
+    /// Stops the attempt at the provider so it can no longer be paid, where the provider can.
+    async fn cancel(
+        &self,
+        credentials: &Credentials,
+        payment: &Payment,
+    ) -> Result<(), ProviderError>;
+}

@@ -1,0 +1,43 @@
+//! The test environment's sandbox: it stands in for any provider the merchant has no account
+//! with, so a whole checkout can be tried without money. It calls nothing: the page shows
+//! "succeed" and "fail" buttons (only for test sessions) and the customer's press is its
+//! outcome. A live session never reaches it.
+
+use actix_web::http::header::HeaderMap;
+use chrono::{DateTime, Utc};
+
+use super::{Attempt, Credentials, Forged, Next, Notice, PaymentProvider, ProviderError, Started};
+use crate::domain::payment::{Payment, Reading};
+
+pub struct Sandbox;
+
+#[async_trait::async_trait]
+impl PaymentProvider for Sandbox {
+    async fn start(&self, _: &Credentials, _: &Attempt<'_>) -> Result<Started, ProviderError> {
+        Ok(Started {
+            reference: None,
+            next: Next::Wait,
+            expires_at: None,
+        })
+    }
+
+    /// The sandbox sends no notifications: its outcome is the customer's button.
+    fn verify(
+        &self,
+        _: &Credentials,
+        _: &HeaderMap,
+        _: &[u8],
+        _: DateTime<Utc>,
+    ) -> Result<Option<Notice>, Forged> {
+        Err(Forged("the sandbox sends no notifications"))
+    }
+
+    /// Pending until the customer presses a button.
+    async fn read(&self, _: &Credentials, _: &Payment) -> Result<Reading, ProviderError> {
+        Ok(Reading::Pending)
+    }
+
+    async fn cancel(&self, _: &Credentials, _: &Payment) -> Result<(), ProviderError> {
+        Ok(())
+    }
+}

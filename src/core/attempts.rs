@@ -1,0 +1,252 @@
+//! Payments through providers, from the first call to the money: start an attempt, settle it
+//! with what the provider says, cancel it when the customer picks another method.
+//!
+//! The order is frozen while an attempt is under way: starting one writes the payment and the
+//! session's `pending_payment_id` in one transaction, against the session's version, so the
+//! amount asked of the provider is the session's total at that instant and no change of
+//! quantity, coupon or amount can slip in between (each re-reads the session and finds it
+//! pending). Calls to providers are made outside any transaction, with a timeout; what they
+//! answer is recorded afterwards. A start whose answer is lost leaves the payment pending, and
+//! the reconciler reads it from the provider by its id until it settles: nothing is charged
+//! that caisse does not learn of.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::Context;
+use super::checkout::Problem;
+use crate::adapters::{
+    Attempt, CALL_TIMEOUT, Credentials, Next, PaymentProvider, ProviderError, Started,
+};
+use crate::domain::payment::{Payment, Reading};
+use crate::domain::provider::Provider;
+use crate::domain::session::{CheckoutSession, Status};
+use crate::domain::time;
+use crate::store::{Settled, StoreError};
+
+/// How many times a start is tried again after losing a race with another write.
+const START_TRIES: usize = 16;
+
+/// What the customer is shown once an attempt has started.
+#[derive(Debug)]
+pub enum Begun {
+    /// Go to the provider (303).
+    Redirect(String),
+    /// Stay on the page, which shows how to finish.
+    Wait,
+    /// The provider did not answer: the attempt stays pending (it may have started there), and
+    /// the page offers to try again or to use another method.
+    ProviderUnavailable,
+    /// The provider refused the attempt (the merchant's credentials, say): it failed, and the
+    /// customer may use another method.
+    Refused,
+}
+
+/// The implementation a payment goes through, and the credentials it needs.
+fn route(ctx: &Context, payment: &Payment) -> (&'static dyn PaymentProvider, Credentials) {
+    let _ = ctx;
+    let _ = payment;
+    (&crate::adapters::sandbox::Sandbox, Credentials::default())
+}
+
+/// A provider call with caisse's timeout.
+async fn call<T>(call: impl Future<Output = Result<T, ProviderError>>) -> Result<T, ProviderError> {
+    tokio::time::timeout(CALL_TIMEOUT, call)
+        .await
+        .unwrap_or_else(|_| Err(ProviderError::Unavailable("no answer in time".into())))
+}
+
+/// Starts paying `session_id` with `provider`: an attempt under way with another provider is
+/// canceled first; one under way with the same provider is the same attempt again (a form
+/// posted twice starts one payment).
+pub async fn start(ctx: &Context, session_id: Uuid, provider: Provider) -> Result<Begun, Problem> {
+    let mut tries = 0;
+    let (session, payment) = loop {
+        tries += 1;
+        let mut session = ctx
+            .store
+            .session_uncached(session_id)
+            .await?
+            .ok_or(Problem::NotFound)?;
+        if session.status != Status::Open {
+            return Err(Problem::NotOpen);
+        }
+        if let Some(pending) = session.pending_payment_id {
+            match ctx.store.payment(pending).await? {
+                Some(p) if p.provider == provider => return Ok(again(&p)),
+                _ => {
+                    cancel(ctx, session_id).await?;
+                    continue;
+                }
+            }
+        }
+        let now = time::now();
+        // The coupon is checked again: the provider will be asked for what it leaves to pay.
+        if let Some(rejection) = super::sessions::reprice(ctx, &mut session, now).await? {
+            // Taken off: the customer sees the new total before paying it.
+            session.updated_at = now;
+            ctx.store.update_open_session(&session).await?;
+            return Err(Problem::CouponRejected(rejection));
+        }
+        let first_check = now + ctx.settings.reconcile_interval();
+        let payment = Payment::pending(&session, provider, None, first_check, now);
+        session.pending_payment_id = Some(payment.id);
+        session.updated_at = now;
+        if ctx.store.start_payment(&session, &payment).await? {
+            break (session, payment);
+        }
+        if tries >= START_TRIES {
+            return Err(Problem::Busy);
+        }
+    };
+    let (adapter, credentials) = route(ctx, &payment);
+    let attempt = Attempt {
+        payment: &payment,
+        session: &session,
+        success_url: format!("{}/checkout/{}/return", ctx.public_url, session.id),
+        error_url: format!("{}/checkout/{}/return", ctx.public_url, session.id),
+    };
+    match call(adapter.start(&credentials, &attempt)).await {
+        Ok(started) => {
+            record(ctx, &payment, &started).await?;
+            Ok(match started.next {
+                Next::Redirect(url) => Begun::Redirect(url),
+                Next::Wait => Begun::Wait,
+            })
+        }
+        Err(ProviderError::Unavailable(why)) => {
+            tracing::warn!(payment = %payment.id, provider = %provider, %why,
+                "a payment's start went unanswered; it stays pending and is read again");
+            Ok(Begun::ProviderUnavailable)
+        }
+        Err(ProviderError::Refused(why)) => {
+            tracing::warn!(payment = %payment.id, provider = %provider, %why,
+                "a provider refused to start a payment");
+            let reading = Reading::Failed {
+                code: "provider_refused".into(),
+                message: why,
+            };
+            settle(ctx, payment.id, &reading).await?;
+            Ok(Begun::Refused)
+        }
+    }
+}
+
+/// The same attempt shown again: to the provider if it sends the customer somewhere.
+fn again(payment: &Payment) -> Begun {
+    match &payment.redirect_url {
+        Some(url) => Begun::Redirect(url.clone()),
+        None => Begun::Wait,
+    }
+}
+
+async fn record(ctx: &Context, payment: &Payment, started: &Started) -> Result<(), Problem> {
+    let redirect = match &started.next {
+        Next::Redirect(url) => Some(url.as_str()),
+        Next::Wait => None,
+    };
+    ctx.store
+        .record_start(
+            payment.id,
+            started.reference.as_deref(),
+            redirect,
+            started.expires_at,
+            time::now(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Settles a payment with what its provider said (a verified notification, a status read, or
+/// the sandbox's button). The same reading twice settles once. Attempts the completion ended
+/// are canceled at their providers.
+pub async fn settle(
+    ctx: &Context,
+    payment_id: Uuid,
+    reading: &Reading,
+) -> Result<Settled, StoreError> {
+    let (settled, others) = ctx
+        .store
+        .settle_payment(payment_id, reading, time::now(), &ctx.public_url)
+        .await?;
+    for other in others {
+        cancel_at_provider(ctx, &other).await;
+    }
+    if settled == Settled::Unmatched {
+        tracing::warn!(payment = %payment_id,
+            "a payment succeeded that its session could not take; the merchant is told");
+    }
+    Ok(settled)
+}
+
+/// Ends the session's attempt under way ("use another method"): canceled here, then at its
+/// provider. If the provider says it was paid after all, it is settled as paid.
+pub async fn cancel(ctx: &Context, session_id: Uuid) -> Result<(), StoreError> {
+    if let Some(payment) = ctx
+        .store
+        .cancel_pending_payment(session_id, time::now())
+        .await?
+    {
+        cancel_at_provider(ctx, &payment).await;
+    }
+    Ok(())
+}
+
+/// Stops an attempt at its provider; when that fails, reads it, so money that moved anyway is
+/// settled now (and the reconciler keeps reading it otherwise).
+async fn cancel_at_provider(ctx: &Context, payment: &Payment) {
+    let (adapter, credentials) = route(ctx, payment);
+    if let Err(e) = call(adapter.cancel(&credentials, payment)).await {
+        tracing::info!(payment = %payment.id, error = %e, "canceling at the provider failed");
+        if let Ok(reading @ Reading::Succeeded { .. }) =
+            call(adapter.read(&credentials, payment)).await
+        {
+            let _ = ctx
+                .store
+                .settle_payment(payment.id, &reading, time::now(), &ctx.public_url)
+                .await;
+        }
+    }
+}
+
+/// The test sandbox's outcome for the session's attempt under way: the customer's button.
+pub async fn sandbox_outcome(
+    ctx: &Context,
+    session: &CheckoutSession,
+    success: bool,
+) -> Result<Settled, StoreError> {
+    let Some(pending) = session.pending_payment_id else {
+        return Ok(Settled::Unchanged);
+    };
+    let Some(payment) = ctx.store.payment(pending).await? else {
+        return Ok(Settled::Unchanged);
+    };
+    if payment.account_id.is_some()
+        || session.environment != crate::domain::session::Environment::Test
+    {
+        return Ok(Settled::Unchanged);
+    }
+    let reading = if success {
+        Reading::Succeeded {
+            reference: format!("sandbox_{}", Uuid::new_v4().simple()),
+            amount: payment.amount,
+            currency: payment.currency,
+        }
+    } else {
+        Reading::Failed {
+            code: "sandbox_declined".into(),
+            message: "declined in the test sandbox".into(),
+        }
+    };
+    settle(ctx, payment.id, &reading).await
+}
+
+/// When a pending payment is next read, after `checks` reads: the interval, doubling, at most
+/// ten minutes apart.
+pub fn next_check(interval: chrono::Duration, checks: i64, now: DateTime<Utc>) -> DateTime<Utc> {
+    let factor = 1_i32 << checks.clamp(0, 6);
+    let delay = (interval * factor).min(chrono::Duration::minutes(10));
+    now + delay
+}
