@@ -47,6 +47,10 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub reconcile_interval_secs: u64,
 
+    /// Wave's API (change it only to reach a test double of it).
+    #[arg(long, env = "CAISSE_WAVE_API_URL", default_value = crate::adapters::wave::DEFAULT_API_URL, global = true)]
+    pub wave_api_url: String,
+
     /// Seconds a webhook endpoint has to answer before the attempt counts as failed.
     #[arg(long, env = "CAISSE_WEBHOOK_TIMEOUT", default_value_t = 10, global = true,
           value_parser = clap::value_parser!(u64).range(1..=120))]

@@ -102,6 +102,7 @@ impl Application {
         let changes_stop = stopping.clone().until_stopped();
         let workers = vec![
             tokio::spawn(workers::sweeper::run(ctx.clone(), stopping.clone())),
+            tokio::spawn(workers::reconciler::run(ctx.clone(), stopping.clone())),
             tokio::spawn(workers::delivery::run(ctx.clone(), stopping)),
             // On PostgreSQL, what lets this node cache sessions other nodes change.
             tokio::spawn(async move { store.follow_session_changes(changes_stop).await }),

@@ -9,6 +9,7 @@
 //! one more implementation ([`sandbox::Sandbox`]).
 
 pub mod sandbox;
+pub mod wave;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,6 +21,31 @@ use uuid::Uuid;
 
 use crate::domain::payment::{Payment, Reading};
 use crate::domain::session::CheckoutSession;
+
+/// The providers caisse can call, built from the operator's settings (their base URLs).
+pub struct Registry {
+    wave: wave::Wave,
+}
+
+impl Registry {
+    pub fn new(settings: &crate::config::Settings) -> Registry {
+        Registry {
+            wave: wave::Wave::new(&settings.wave_api_url),
+        }
+    }
+
+    /// The adapter of `provider`, if caisse has one; any other is paid through the test
+    /// sandbox (in test) or a scanned code (PI-SPI).
+    pub fn adapter(
+        &self,
+        provider: crate::domain::provider::Provider,
+    ) -> Option<&dyn PaymentProvider> {
+        match provider {
+            crate::domain::provider::Provider::Wave => Some(&self.wave),
+            _ => None,
+        }
+    }
+}
 
 /// How long a call to a provider may take before it is given up as unanswered.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);

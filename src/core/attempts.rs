@@ -243,6 +243,20 @@ pub async fn sandbox_outcome(
     settle(ctx, payment.id, &reading).await
 }
 
+/// Reads one pending payment at its provider and settles what it says; true when it settled.
+/// A provider that does not answer is read again at the payment's next time.
+pub async fn reconcile_one(ctx: &Context, payment: &Payment) -> Result<bool, StoreError> {
+    let (adapter, credentials) = route(ctx, payment);
+    match call(adapter.read(&credentials, payment)).await {
+        Ok(Reading::Pending) => Ok(false),
+        Ok(reading) => Ok(settle(ctx, payment.id, &reading).await? != Settled::Unchanged),
+        Err(e) => {
+            tracing::info!(payment = %payment.id, error = %e, "reading a payment failed");
+            Ok(false)
+        }
+    }
+}
+
 /// When a pending payment is next read, after `checks` reads: the interval, doubling, at most
 /// ten minutes apart.
 pub fn next_check(interval: chrono::Duration, checks: i64, now: DateTime<Utc>) -> DateTime<Utc> {

@@ -60,12 +60,16 @@ pub struct Context {
     pub csrf_key: Arc<CsrfKey>,
     /// Rendered QR codes, cached by payload.
     pub qr: Arc<QrRenderer>,
+    /// The payment providers caisse calls.
+    pub adapters: Arc<crate::adapters::Registry>,
 }
 
 impl Context {
     pub async fn load(store: Store, settings: Settings) -> Result<Context> {
         let csrf_key = store.server_secret("csrf").await?;
+        let adapters = Arc::new(crate::adapters::Registry::new(&settings));
         Ok(Context {
+            adapters,
             store,
             public_url: settings.public_url().into(),
             settings: Arc::new(settings),

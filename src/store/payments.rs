@@ -446,3 +446,54 @@ macro_rules! complete_with {
     }};
 }
 use complete_with;
+
+impl Store {
+    /// Claims up to `limit` pending payments due for a read at their provider: each is given
+    /// its next read time (`next_check` of its count of reads) before it is returned, so
+    /// another node does not read it too meanwhile (and if one did, settling twice is
+    /// harmless). Only payments through a provider account are read: the sandbox and
+    /// scanned codes have nothing to read.
+    pub async fn claim_due_payments(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+        next_check: impl Fn(i64) -> DateTime<Utc>,
+    ) -> StoreResult<Vec<Payment>> {
+        let rows: Vec<PaymentRow> = on_pool!(self, write, |pool, d| {
+            let mut tx = pool.begin().await?;
+            let due: Vec<PaymentRow> = sqlx::query_as(super::sql(
+                d,
+                concat!(
+                    "SELECT ",
+                    payment_columns!(),
+                    " FROM payments WHERE status = 'pending' AND account_id IS NOT NULL \
+                     AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2"
+                ),
+                concat!(
+                    "SELECT ",
+                    payment_columns!(),
+                    " FROM payments WHERE status = 'pending' AND account_id IS NOT NULL \
+                     AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2 \
+                     FOR UPDATE SKIP LOCKED"
+                ),
+            ))
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+            for p in &due {
+                sqlx::query(
+                    "UPDATE payments SET next_check_at = $2, checks = checks + 1 \
+                     WHERE payment_id = $1",
+                )
+                .bind(p.payment_id)
+                .bind(next_check(p.checks + 1))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            due
+        });
+        rows.into_iter().map(Payment::try_from).collect()
+    }
+}

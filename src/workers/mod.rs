@@ -1,6 +1,7 @@
 //! Background work that runs beside the HTTP server and stops with it.
 
 pub mod delivery;
+pub mod reconciler;
 pub mod sweeper;
 
 use tokio::sync::watch;
