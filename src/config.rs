@@ -1,9 +1,11 @@
 //! Settings, from flags or the environment. Every one has a default, so `caisse` with no
 //! configuration serves a working checkout on `127.0.0.1:8080` from `caisse.db`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use secrecy::SecretString;
 
 #[derive(Clone, Args)]
 pub struct Settings {
@@ -82,6 +84,19 @@ pub struct Settings {
     #[arg(long, env = "CAISSE_STATIC_DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/static"), global = true)]
     pub static_dir: std::path::PathBuf,
 
+    /// The master key that seals provider credentials in the database: 64 hex digits, or the
+    /// base64 of 32 bytes. Every node of one database needs the same. Unset: the key file. Prefer
+    /// the environment to the flag, which other users can see in the process list.
+    #[arg(long, env = "CAISSE_MASTER_KEY", hide_env_values = true, global = true,
+          value_parser = secret)]
+    pub master_key: Option<SecretString>,
+
+    /// The file holding the master key when CAISSE_MASTER_KEY is unset; made (32 random bytes,
+    /// mode 0600) on the first start without one. [default: caisse.key beside the SQLite
+    /// database; with PostgreSQL, in the working directory]
+    #[arg(long, env = "CAISSE_MASTER_KEY_FILE", global = true)]
+    pub master_key_file: Option<PathBuf>,
+
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "CAISSE_LOG_FORMAT", default_value = "text", global = true,
           value_parser = ["text", "json"])]
@@ -105,6 +120,23 @@ impl Settings {
         chrono::Duration::seconds(i64::try_from(self.reconcile_interval_secs).unwrap_or(15))
     }
 
+    /// Where the master key is kept when CAISSE_MASTER_KEY is unset: the setting, else
+    /// `caisse.key` beside the SQLite database file, else (PostgreSQL) in the working directory.
+    pub fn master_key_file(&self) -> PathBuf {
+        const NAME: &str = "caisse.key";
+        if let Some(path) = &self.master_key_file {
+            return path.clone();
+        }
+        if self.database_kind() == "sqlite"
+            && let Ok(options) = self
+                .database_url
+                .parse::<sqlx::sqlite::SqliteConnectOptions>()
+        {
+            return options.get_filename().with_file_name(NAME);
+        }
+        PathBuf::from(NAME)
+    }
+
     /// Which database, for logs: the URL itself may carry a password.
     pub fn database_kind(&self) -> &'static str {
         if self.database_url.starts_with("postgres") {
@@ -113,6 +145,12 @@ impl Settings {
             "sqlite"
         }
     }
+}
+
+/// A secret flag or variable, taken as it is: it is checked where it is used, so that no
+/// error message repeats it.
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(value.into())
 }
 
 impl std::fmt::Debug for Settings {

@@ -338,7 +338,7 @@ async fn operator_commands_create_an_organization_a_key_and_a_session() {
 fn every_subcommand_has_help() {
     let ws = Workspace::new();
     let port = free_port();
-    let cases: [(&[&str], &[&str]); 6] = [
+    let cases: [(&[&str], &[&str]); 7] = [
         (
             &["--help"],
             &[
@@ -347,10 +347,12 @@ fn every_subcommand_has_help() {
                 "organization",
                 "key",
                 "session",
+                "provider",
                 "--database-url",
                 "--bind",
                 "--public-url",
                 "--log-format",
+                "--master-key-file",
             ],
         ),
         (
@@ -382,6 +384,18 @@ fn every_subcommand_has_help() {
                 "--cancel-url",
             ],
         ),
+        (
+            &["provider", "set", "--help"],
+            &[
+                "--organization",
+                "--environment",
+                "--field",
+                "NAME=VALUE",
+                "--disabled",
+                "wave",
+                "spi",
+            ],
+        ),
     ];
     for (args, mentions) in cases {
         let out = ws.run(port, args);
@@ -401,13 +415,14 @@ fn every_subcommand_has_help() {
     );
 }
 
-/// An operator asking for help on a configured host must not get the database password back:
-/// help output ends up in terminals, screenshots and support tickets.
+/// An operator asking for help on a configured host must not get the database password or the
+/// master key back: help output ends up in terminals, screenshots and support tickets.
 #[test]
-fn help_does_not_print_the_database_password() {
+fn help_does_not_print_the_database_password_or_the_master_key() {
     let ws = Workspace::new();
     let port = free_port();
     let password = "s3cret-pw-7731";
+    let master_key = "5e".repeat(32);
     for args in [
         &["--help"][..],
         &["serve", "--help"],
@@ -419,10 +434,16 @@ fn help_does_not_print_the_database_password() {
                 "DATABASE_URL",
                 format!("postgres://caisse:{password}@db.internal/caisse"),
             )
+            .env("CAISSE_MASTER_KEY", &master_key)
             .output()
             .expect("run caisse");
         assert!(out.status.success(), "caisse {}: {out:?}", args.join(" "));
         let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            !shown.contains(&master_key),
+            "`caisse {}` prints the master key",
+            args.join(" ")
+        );
         assert!(
             !shown.contains(password),
             "`caisse {}` prints the database password:\n{}",
@@ -450,6 +471,8 @@ const PHONE: &str = "+225 07 12 34 56 78";
 const PHONE_DIGITS: &str = "2250712345678";
 const METADATA: &str = "colis-rouge-9431";
 const CALLER_REQUEST_ID: &str = "operator-check-42";
+const PROVIDER_KEY: &str = "wave_sn_prod_logged_Hx71Zq";
+const PROVIDER_SECRET: &str = "wave_whs_logged_Dn52Pw";
 
 fn request_id_of(res: &Response) -> String {
     res.headers()
@@ -540,6 +563,26 @@ async fn logged_run(format: &str) -> LoggedRun {
     assert_eq!(res.status(), 400, "malformed JSON");
     request_ids.push(request_id_of(&res));
 
+    let credentials = json!({"api_key": PROVIDER_KEY, "webhook_secret": PROVIDER_SECRET});
+    let res = http
+        .put(server.url("/v1/providers/wave"))
+        .header("X-API-KEY", &key)
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "a provider account");
+    request_ids.push(request_id_of(&res));
+    let res = http
+        .put(server.url("/v1/providers/wave"))
+        .header("X-API-KEY", &key)
+        .json(&json!({"api_key": PROVIDER_KEY, "webhook_auth": PROVIDER_SECRET}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422, "a provider account refused");
+    request_ids.push(request_id_of(&res));
+
     let wrong_key = format!("sk_test_{}", "ab".repeat(32));
     let res = http
         .get(server.url("/v1/checkout_sessions"))
@@ -602,7 +645,15 @@ fn check_logs(format: &str, run: &LoggedRun) {
         .filter(|l| !l.trim().is_empty() && !is_banner(l))
         .collect();
     for line in &log_lines {
-        for private in [EMAIL, "awa.secret", PHONE, PHONE_DIGITS, METADATA] {
+        for private in [
+            EMAIL,
+            "awa.secret",
+            PHONE,
+            PHONE_DIGITS,
+            METADATA,
+            PROVIDER_KEY,
+            PROVIDER_SECRET,
+        ] {
             assert!(
                 !line.contains(private),
                 "[{format}] a log line carries {private:?}: {line}"

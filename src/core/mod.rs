@@ -7,6 +7,7 @@ pub mod coupons;
 pub mod input;
 pub mod organizations;
 pub mod payments;
+pub mod providers;
 pub mod sessions;
 pub mod webhooks;
 
@@ -18,7 +19,8 @@ use crate::store::StoreError;
 pub enum Error {
     #[error("the request body is not valid JSON: {0}")]
     MalformedJson(String),
-    #[error("{}", .0.first().map(ToString::to_string).unwrap_or_default())]
+    /// Every field at fault, each with why.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<FieldError>),
     #[error("{0}")]
     Forbidden(String),
@@ -26,6 +28,10 @@ pub enum Error {
     NotFound(&'static str),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Sealed secrets that do not open with the master key: another key sealed them, or they
+    /// were changed. A fault of the deployment, never of the caller.
+    #[error("{0}")]
+    Sealed(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -44,6 +50,7 @@ use uuid::Uuid;
 
 use crate::config::Settings;
 use crate::domain::csrf::CsrfKey;
+use crate::domain::sealed::MasterKey;
 use crate::domain::session::Environment;
 use crate::qr::QrRenderer;
 use crate::store::Store;
@@ -62,12 +69,36 @@ pub struct Context {
     pub qr: Arc<QrRenderer>,
     /// The payment providers caisse calls.
     pub adapters: Arc<crate::adapters::Registry>,
+    /// The operator's key, which seals provider credentials at rest.
+    pub master_key: Arc<MasterKey>,
 }
 
+/// What the first node to start seals with its master key, so that every later start, on any
+/// node, can tell whether it holds the same key before it seals or opens anything.
+const KEY_CHECK: (&str, &[u8], &[u8]) = ("master_key_check", b"caisse", b"master key check");
+
 impl Context {
-    pub async fn load(store: Store, settings: Settings) -> Result<Context> {
+    /// The context of a server or a command, with the operator's `master_key`: refused when it
+    /// is not the key this database's secrets are sealed with.
+    pub async fn load(store: Store, settings: Settings, master_key: MasterKey) -> Result<Context> {
         let csrf_key = store.server_secret("csrf").await?;
         let adapters = Arc::new(crate::adapters::Registry::new(&settings));
+        let (name, plain, aad) = KEY_CHECK;
+        let sealed = store
+            .server_value(name, master_key.seal(plain, aad).as_bytes())
+            .await?;
+        let same_key = std::str::from_utf8(&sealed)
+            .ok()
+            .and_then(|sealed| master_key.open(sealed, aad).ok())
+            .is_some();
+        if !same_key {
+            return Err(Error::Sealed(
+                "the master key is not the one this database's provider credentials are sealed \
+                 with: start caisse with that key (every node needs the same \
+                 CAISSE_MASTER_KEY or key file)"
+                    .into(),
+            ));
+        }
         Ok(Context {
             adapters,
             store,
@@ -75,6 +106,7 @@ impl Context {
             settings: Arc::new(settings),
             csrf_key: Arc::new(CsrfKey::new(&csrf_key)),
             qr: Arc::new(QrRenderer::default()),
+            master_key: Arc::new(master_key),
         })
     }
 }

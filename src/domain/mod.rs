@@ -47,6 +47,8 @@ pub mod money;
 pub mod payment;
 pub mod pricing;
 pub mod provider;
+pub mod provider_account;
+pub mod sealed;
 pub mod session;
 pub mod time;
 

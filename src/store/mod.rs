@@ -12,6 +12,7 @@ mod error;
 mod group_commit;
 mod organizations;
 mod payments;
+mod provider_accounts;
 mod rows;
 mod secrets;
 mod sessions;
@@ -222,6 +223,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "payments",
         include_str!("../../migrations/sqlite/0007_payments.sql"),
     ),
+    (
+        8,
+        "provider accounts",
+        include_str!("../../migrations/sqlite/0008_provider_accounts.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (
@@ -258,6 +264,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         7,
         "payments",
         include_str!("../../migrations/postgres/0007_payments.sql"),
+    ),
+    (
+        8,
+        "provider accounts",
+        include_str!("../../migrations/postgres/0008_provider_accounts.sql"),
     ),
 ];
 

@@ -170,6 +170,10 @@ impl From<Error> for ApiError {
                 format!("no such {what}"),
             ),
             Error::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+            Error::Sealed(why) => {
+                tracing::error!(error = %why, "sealed secrets do not open");
+                ApiError::from_status(StatusCode::INTERNAL_SERVER_ERROR)
+            }
             Error::Store(e) => match e.outage() {
                 Some(outage) => {
                     tracing::warn!(error = %e, "the database is unavailable");

@@ -71,8 +71,16 @@ pub fn test_settings(database_url: String) -> Settings {
         webhook_allow_private: true,
         body_timeout_secs: 2,
         static_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/static").into(),
+        // One key for every test app, so an app started again on a database opens what an
+        // earlier one sealed; the key file has tests of its own.
+        master_key: Some(TEST_MASTER_KEY.into()),
+        master_key_file: None,
     }
 }
+
+/// The master key of the test apps.
+pub const TEST_MASTER_KEY: &str =
+    "9d2c4f7a1b8e3d6c5a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b";
 
 pub struct TestApp {
     pub address: String,
@@ -221,6 +229,16 @@ impl TestApp {
     pub async fn patch(&self, path: &str, key: &str, body: &Value) -> Response {
         self.client
             .patch(self.url(path))
+            .header("X-API-KEY", key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn put(&self, path: &str, key: &str, body: &Value) -> Response {
+        self.client
+            .put(self.url(path))
             .header("X-API-KEY", key)
             .json(body)
             .send()

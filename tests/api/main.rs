@@ -18,6 +18,7 @@ mod lifecycle;
 mod page;
 mod page_payment;
 mod payments;
+mod providers;
 mod qr_code_data;
 mod qr_codes;
 mod receiver;

@@ -93,6 +93,8 @@ impl Workspace {
             .env_remove("CAISSE_LOG_FORMAT")
             .env_remove("CAISSE_MAX_QUANTITY")
             .env_remove("CAISSE_SWEEP_INTERVAL")
+            .env_remove("CAISSE_MASTER_KEY")
+            .env_remove("CAISSE_MASTER_KEY_FILE")
             .stdin(Stdio::null());
         cmd
     }

@@ -11,17 +11,21 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use actix_web::{HttpResponse, get};
-use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, Ref, Schema, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Ref, Schema, Type,
+};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
-use super::{checkout_sessions, discount_coupons, webhooks};
+use super::{checkout_sessions, discount_coupons, providers, webhooks};
 use crate::core::input::Pagination;
+use crate::core::providers::AccountView;
 use crate::core::webhooks::{self as webhook_endpoints, DeliveryView, EndpointView};
 use crate::domain::coupon::{self, CouponView};
 use crate::domain::event::EventView;
 use crate::domain::payment::PaymentView;
+use crate::domain::provider_account::{self, Absent, Kind, PROVIDERS};
 use crate::domain::session::{self, SessionView};
 use crate::web::error::ErrorBody;
 
@@ -32,8 +36,8 @@ use crate::web::error::ErrorBody;
         description = "The merchant API of caisse, a self-hostable hosted checkout server \
             implementing the CheckoutSessions and DiscountCoupons resources of the lomi. payments \
             API, with payment completion and signed webhooks. Authenticate with the `X-API-KEY` \
-            header; a key sees only its own organization's sessions, coupons and webhook \
-            endpoints in its own environment (others are 404). Money is always an integer in the \
+            header; a key sees only its own organization's sessions, coupons, webhook \
+            endpoints and provider accounts in its own environment (others are 404). Money is always an integer in the \
             currency's smallest unit. Times are RFC 3339 UTC. Every response carries \
             `X-Request-Id`; every error has the body `Error`. Webhook events are described by the \
             `WebhookEvent` schema and under `POST /webhooks`.",
@@ -47,6 +51,9 @@ use crate::web::error::ErrorBody;
         (name = "Webhooks", description = "Endpoints that receive signed \
             `checkout_session.completed` and `checkout_session.expired` events, and their \
             delivery log."),
+        (name = "Providers", description = "The organization's accounts with payment \
+            providers: the credentials caisse takes payments with, sealed at rest and never \
+            shown again."),
         (name = "Meta", description = "This document."),
     ),
     paths(
@@ -67,6 +74,10 @@ use crate::web::error::ErrorBody;
         webhooks::retrieve,
         webhooks::remove,
         webhooks::deliveries,
+        providers::set,
+        providers::list,
+        providers::retrieve,
+        providers::remove,
         document,
     ),
     components(
@@ -288,6 +299,64 @@ body_schema!(
     )
 );
 
+/// The body of `PUT /providers/{provider}`: one object per provider, each from its row of
+/// [`PROVIDERS`], so the document lists exactly the fields the parser reads.
+pub struct ProviderAccountPut;
+
+impl PartialSchema for ProviderAccountPut {
+    fn schema() -> RefOr<Schema> {
+        let mut one_of = OneOfBuilder::new().description(Some(
+            "The provider's credential fields (the one object of the path's provider), and \
+             `enabled`. Strings are trimmed; any other field is 422.",
+        ));
+        for spec in &PROVIDERS {
+            let mut object = ObjectBuilder::new()
+                .title(Some(format!("{} ({})", spec.name, spec.code)))
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+            for field in spec.fields {
+                let text = ObjectBuilder::new().schema_type(Type::String);
+                let property = match field.kind {
+                    Kind::Secret => text.min_length(Some(1)).max_length(Some(512)).description(
+                        Some("A credential: stored sealed, shown afterwards as a hint of its last characters."),
+                    ),
+                    Kind::Setting => text
+                        .min_length(Some(1))
+                        .max_length(Some(512))
+                        .description(Some("A setting, shown whole.")),
+                    Kind::OneOf(options) => text
+                        .enum_values(Some(options.iter().copied()))
+                        .description(Some("A setting, shown whole.")),
+                    Kind::Country => text.pattern(Some("^[A-Za-z]{2}$")).description(Some(
+                        "A two-letter ISO 3166 country code (stored upper case), shown whole.",
+                    )),
+                };
+                let property = match field.absent {
+                    Absent::Default(value) => property.default(Some(value.into())),
+                    Absent::Required | Absent::Omitted => property,
+                };
+                object = object.property(field.name, property);
+                if field.absent == Absent::Required {
+                    object = object.required(field.name);
+                }
+            }
+            object = object.property(
+                provider_account::ENABLED,
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .default(Some(true.into()))
+                    .description(Some(
+                        "Whether caisse may take payments through the account; absent or null \
+                         is true.",
+                    )),
+            );
+            one_of = one_of.item(object);
+        }
+        one_of.into()
+    }
+}
+
+impl ToSchema for ProviderAccountPut {}
+
 /// A page of a listing: `{"data": [<item>…], "pagination"}` (see [`crate::core::input::PageView`]).
 macro_rules! list_schema {
     ($(#[$doc:meta])* $name:ident of $item:ty) => {
@@ -332,6 +401,10 @@ list_schema!(
     PaymentList of PaymentView<'static>
 );
 list_schema!(
+    /// Every provider account, in one page.
+    ProviderAccountList of AccountView<'static>
+);
+list_schema!(
     /// A page of an endpoint's deliveries.
     WebhookDeliveryList of DeliveryView<'static>
 );
@@ -359,8 +432,8 @@ error_response!(
 );
 error_response!(
     NotFound,
-    "No such session, coupon or webhook endpoint for this key's organization and environment \
-     (`not_found`)."
+    "No such session, coupon, webhook endpoint, provider or provider account for this key's \
+     organization and environment (`not_found`)."
 );
 error_response!(
     Conflict,

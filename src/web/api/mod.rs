@@ -3,6 +3,7 @@
 pub mod checkout_sessions;
 pub mod discount_coupons;
 pub mod doc;
+pub mod providers;
 pub mod webhooks;
 
 use actix_web::web;
@@ -11,5 +12,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(doc::document)
         .configure(checkout_sessions::routes)
         .configure(discount_coupons::routes)
-        .configure(webhooks::routes);
+        .configure(webhooks::routes)
+        .configure(providers::routes);
 }

@@ -1,0 +1,168 @@
+//! Provider accounts: one per organization, environment and provider, their credentials sealed
+//! (see [`crate::domain::provider_account`]). The store never sees them in the clear.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::rows::parsed;
+use super::{Store, StoreError, StoreResult, on_pool};
+use crate::domain::provider_account::{AccountProvider, ProviderAccount};
+use crate::domain::session::Environment;
+
+/// Every column of `provider_accounts`, in [`AccountRow`]'s order.
+macro_rules! account_columns {
+    () => {
+        "account_id, organization_id, environment, provider, credentials, hints, enabled, \
+         created_at, updated_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    account_id: Uuid,
+    organization_id: Uuid,
+    environment: String,
+    provider: String,
+    credentials: String,
+    hints: Json<BTreeMap<String, String>>,
+    enabled: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<AccountRow> for ProviderAccount {
+    type Error = StoreError;
+
+    fn try_from(r: AccountRow) -> Result<Self, StoreError> {
+        Ok(ProviderAccount {
+            id: r.account_id,
+            organization_id: r.organization_id,
+            environment: parsed("environment", &r.environment)?,
+            provider: parsed("provider", &r.provider)?,
+            sealed_credentials: r.credentials,
+            hints: r.hints.0,
+            enabled: r.enabled,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+impl Store {
+    /// Writes the account of its organization, environment and provider, and returns it as
+    /// stored. Over an account that exists, the credentials, hints, `enabled` and `updated_at`
+    /// are replaced and its id and creation time kept: the webhook URL registered at the
+    /// provider stays valid.
+    pub async fn put_provider_account(&self, a: &ProviderAccount) -> StoreResult<ProviderAccount> {
+        let row: AccountRow = on_pool!(self, write, |pool, d| {
+            sqlx::query_as(concat!(
+                "INSERT INTO provider_accounts (",
+                account_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (organization_id, environment, provider) DO UPDATE SET \
+                 credentials = excluded.credentials, hints = excluded.hints, \
+                 enabled = excluded.enabled, updated_at = excluded.updated_at \
+                 RETURNING ",
+                account_columns!()
+            ))
+            .bind(a.id)
+            .bind(a.organization_id)
+            .bind(a.environment.as_str())
+            .bind(a.provider.code())
+            .bind(&a.sealed_credentials)
+            .bind(Json(&a.hints))
+            .bind(a.enabled)
+            .bind(a.created_at)
+            .bind(a.updated_at)
+            .fetch_one(&mut *pool)
+            .await?
+        });
+        row.try_into()
+    }
+
+    /// An organization's accounts in one environment, by provider code.
+    pub async fn provider_accounts(
+        &self,
+        organization_id: Uuid,
+        environment: Environment,
+    ) -> StoreResult<Vec<ProviderAccount>> {
+        let rows: Vec<AccountRow> = on_pool!(self, read, |pool, d| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                account_columns!(),
+                " FROM provider_accounts WHERE organization_id = $1 AND environment = $2 \
+                 ORDER BY provider"
+            ))
+            .bind(organization_id)
+            .bind(environment.as_str())
+            .fetch_all(&mut *pool)
+            .await?
+        });
+        rows.into_iter().map(ProviderAccount::try_from).collect()
+    }
+
+    pub async fn provider_account(
+        &self,
+        organization_id: Uuid,
+        environment: Environment,
+        provider: AccountProvider,
+    ) -> StoreResult<Option<ProviderAccount>> {
+        let row: Option<AccountRow> = on_pool!(self, read, |pool, d| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                account_columns!(),
+                " FROM provider_accounts WHERE organization_id = $1 AND environment = $2 \
+                 AND provider = $3"
+            ))
+            .bind(organization_id)
+            .bind(environment.as_str())
+            .bind(provider.code())
+            .fetch_optional(&mut *pool)
+            .await?
+        });
+        row.map(ProviderAccount::try_from).transpose()
+    }
+
+    /// The account a provider webhook's URL names.
+    pub async fn provider_account_by_id(
+        &self,
+        account_id: Uuid,
+    ) -> StoreResult<Option<ProviderAccount>> {
+        let row: Option<AccountRow> = on_pool!(self, read, |pool, d| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                account_columns!(),
+                " FROM provider_accounts WHERE account_id = $1"
+            ))
+            .bind(account_id)
+            .fetch_optional(&mut *pool)
+            .await?
+        });
+        row.map(ProviderAccount::try_from).transpose()
+    }
+
+    /// Removes an account; whether there was one.
+    pub async fn delete_provider_account(
+        &self,
+        organization_id: Uuid,
+        environment: Environment,
+        provider: AccountProvider,
+    ) -> StoreResult<bool> {
+        let removed = on_pool!(self, write, |pool, d| {
+            sqlx::query(
+                "DELETE FROM provider_accounts WHERE organization_id = $1 AND environment = $2 \
+                 AND provider = $3",
+            )
+            .bind(organization_id)
+            .bind(environment.as_str())
+            .bind(provider.code())
+            .execute(&mut *pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(removed > 0)
+    }
+}
