@@ -7,9 +7,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{Caller, Context, Error, Result};
-use crate::domain::provider_account::{
-    AccountInput, AccountProvider, Credentials, ProviderAccount,
-};
+use crate::adapters;
+use crate::domain::provider_account::{AccountInput, AccountProvider, ProviderAccount};
 use crate::domain::session::Environment;
 use crate::domain::time;
 
