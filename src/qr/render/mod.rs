@@ -3,17 +3,13 @@
 //!
 //! Codes use error-correction level M with the standard 4-module quiet zone.
 //! Rendering is deterministic (the same payload always gives the same bytes),
-//! so [`QrRenderer`] keeps recent renderings in two bounded, thread-safe
-//! caches keyed by payload and hands out `Arc`s, making a cache hit a pointer
+//! so [`QrRenderer`] keeps recent renderings in a bounded, thread-safe LRU
+//! cache keyed by payload and hands out `Arc`s, making a cache hit a pointer
 //! copy. Share one renderer across worker threads through an `Arc`.
-//!
-//! The caches are quick_cache's: sharded, a hit takes only a shared read lock
-//! (the hand-written LRU before it took a mutex and moved the entry in its
-//! order on every hit), and CLOCK-Pro eviction keeps codes that are asked for
-//! again rather than strictly the most recent ones.
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder, Luma};
@@ -196,83 +192,91 @@ impl Default for CacheLimits {
     }
 }
 
-/// One of the renderer's caches: a payload (with its label, for SVG) to its rendering.
+struct Slot<V> {
+    value: V,
+    weight: usize,
+    tick: u64,
+}
+
+/// A least-recently-used map bounded by entry count and total weight.
 ///
-/// The payload carries text a merchant chose, so the hash is seeded per process.
-type Cache<V> = quick_cache::sync::Cache<Box<str>, V, Weight, foldhash::fast::RandomState>;
-
-/// Shards per cache, each behind its own lock, so that the workers seldom meet on one; halved
-/// until a shard holds at least [`MIN_SHARD_ENTRIES`] entries and [`MIN_SHARD_BYTES`], so a
-/// small cache is one shard and every rendering fits in a shard.
-const MAX_SHARDS: usize = 8;
-const MIN_SHARD_ENTRIES: usize = 32;
-/// Far more than any rendering: the largest code (version 40) is about 135 KB as SVG and
-/// 15 KB as PNG (`largest_codes_fit_a_shard`).
-const MIN_SHARD_BYTES: u64 = 1 << 20;
-/// Larger byte bounds are taken as this one, so that sums of weights cannot overflow.
-const MAX_CACHE_BYTES: u64 = u64::MAX >> 2;
-
-/// What a cached rendering costs: its key and value bytes, and never less than `floor`.
-///
-/// quick_cache bounds each shard by total weight only. The floor turns that into the entry
-/// bound too: a shard of `shard_bytes` that may hold `shard_entries` entries has
-/// `floor = shard_bytes / (shard_entries + 1) + 1`, so one more entry of any size would exceed
-/// it. Weights are never below the bytes, so the byte bound holds as well; a shard may hold
-/// fewer entries than either bound alone would allow, never more.
-#[derive(Clone)]
-struct Weight {
-    floor: u64,
+/// `order` maps each entry's last-use tick to its key, so the oldest entry
+/// is the first one; both maps change together under the renderer's mutex.
+struct Lru<V> {
+    map: HashMap<Box<str>, Slot<V>>,
+    order: BTreeMap<u64, Box<str>>,
+    tick: u64,
+    bytes: usize,
+    limits: CacheLimits,
 }
 
-fn bytes<T: AsRef<[u8]> + ?Sized>(key: &str, value: &Arc<T>) -> usize {
-    key.len() + (**value).as_ref().len()
-}
-
-impl<T: AsRef<[u8]> + ?Sized> quick_cache::Weighter<Box<str>, Arc<T>> for Weight {
-    fn weight(&self, key: &Box<str>, value: &Arc<T>) -> u64 {
-        (bytes(key, value) as u64).max(self.floor)
+impl<V: Clone> Lru<V> {
+    fn new(limits: CacheLimits) -> Self {
+        Lru {
+            map: HashMap::new(),
+            order: BTreeMap::new(),
+            tick: 0,
+            bytes: 0,
+            limits,
+        }
     }
-}
 
-fn cache<T: AsRef<[u8]> + ?Sized>(limits: CacheLimits) -> Cache<Arc<T>> {
-    let max_bytes =
-        u64::try_from(limits.max_bytes).map_or(MAX_CACHE_BYTES, |b| b.min(MAX_CACHE_BYTES));
-    let mut shards = MAX_SHARDS;
-    while shards > 1
-        && (limits.max_entries / shards < MIN_SHARD_ENTRIES
-            || max_bytes / (shards as u64) < MIN_SHARD_BYTES)
-    {
-        shards /= 2;
+    fn get(&mut self, key: &str) -> Option<V> {
+        let slot = self.map.get_mut(key)?;
+        self.tick += 1;
+        if let Some(owned_key) = self.order.remove(&slot.tick) {
+            self.order.insert(self.tick, owned_key);
+        }
+        slot.tick = self.tick;
+        Some(slot.value.clone())
     }
-    let shard_bytes = max_bytes / shards as u64;
-    let shard_entries = (limits.max_entries / shards) as u64;
-    let floor = shard_bytes / (shard_entries + 1) + 1;
-    // quick_cache keeps these shards as they are: each holds at least 32 of the estimated
-    // items, or there is only one. It admits nothing heavier than 97 % of a shard (the hot
-    // part of its CLOCK-Pro), which is how an oversize rendering is served but not cached.
-    let options = quick_cache::OptionsBuilder::new()
-        .shards(shards)
-        .estimated_items_capacity(limits.max_entries)
-        .weight_capacity(shard_bytes * shards as u64)
-        .build()
-        .expect("every option is set");
-    Cache::with_options(
-        options,
-        Weight { floor },
-        foldhash::fast::RandomState::default(),
-        Default::default(),
-    )
+
+    fn insert(&mut self, key: &str, value: V, value_bytes: usize) {
+        let weight = key.len() + value_bytes;
+        if weight > self.limits.max_bytes || self.limits.max_entries == 0 {
+            return;
+        }
+        self.remove(key);
+        while self.map.len() >= self.limits.max_entries
+            || self.bytes + weight > self.limits.max_bytes
+        {
+            let Some((_, oldest)) = self.order.pop_first() else {
+                break;
+            };
+            if let Some(slot) = self.map.remove(&oldest) {
+                self.bytes -= slot.weight;
+            }
+        }
+        self.tick += 1;
+        self.order.insert(self.tick, key.into());
+        self.map.insert(
+            key.into(),
+            Slot {
+                value,
+                weight,
+                tick: self.tick,
+            },
+        );
+        self.bytes += weight;
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Some(slot) = self.map.remove(key) {
+            self.order.remove(&slot.tick);
+            self.bytes -= slot.weight;
+        }
+    }
 }
 
 /// Renders QR codes and caches the results; `Send + Sync`, meant to be
 /// shared through an `Arc`.
 ///
-/// Rendering happens outside the cache's locks, so a slow render never blocks
-/// other threads' cache hits; two threads missing on the same payload at once
-/// both render it, which is harmless since the output is identical.
+/// Rendering happens outside the lock, so a slow render never blocks other
+/// threads' cache hits; two threads missing on the same payload at once both
+/// render it, which is harmless since the output is identical.
 pub struct QrRenderer {
-    svg: Cache<Arc<str>>,
-    png: Cache<Arc<[u8]>>,
+    svg: Mutex<Lru<Arc<str>>>,
+    png: Mutex<Lru<Arc<[u8]>>>,
 }
 
 impl Default for QrRenderer {
@@ -281,11 +285,18 @@ impl Default for QrRenderer {
     }
 }
 
+/// A poisoned cache only means another thread panicked while holding the
+/// lock; each cache operation leaves the maps consistent before anything can
+/// panic, so keep serving rather than fail every later request.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl QrRenderer {
     pub fn new(limits: CacheLimits) -> Self {
         QrRenderer {
-            svg: cache(limits),
-            png: cache(limits),
+            svg: Mutex::new(Lru::new(limits)),
+            png: Mutex::new(Lru::new(limits)),
         }
     }
 
@@ -294,34 +305,32 @@ impl QrRenderer {
         // The label is part of the output, so part of the key; its length
         // prefix keeps (label, payload) pairs from colliding.
         let key = format!("{}:{aria_label}{payload}", aria_label.len());
-        if let Some(hit) = self.svg.get(key.as_str()) {
+        if let Some(hit) = lock(&self.svg).get(&key) {
             return Ok(hit);
         }
         let svg: Arc<str> = render_svg(payload, aria_label)?.into();
-        self.svg.insert(key.into(), Arc::clone(&svg));
+        lock(&self.svg).insert(&key, Arc::clone(&svg), svg.len());
         Ok(svg)
     }
 
     /// The PNG bytes for `payload`, see [`render_png`].
     pub fn png(&self, payload: &str) -> Result<Arc<[u8]>, RenderError> {
-        if let Some(hit) = self.png.get(payload) {
+        if let Some(hit) = lock(&self.png).get(payload) {
             return Ok(hit);
         }
         let png: Arc<[u8]> = render_png(payload)?.into();
-        self.png.insert(payload.into(), Arc::clone(&png));
+        lock(&self.png).insert(payload, Arc::clone(&png), png.len());
         Ok(png)
     }
 
     /// Entries currently cached (SVG and PNG together).
     pub fn cached_entries(&self) -> usize {
-        self.svg.len() + self.png.len()
+        lock(&self.svg).map.len() + lock(&self.png).map.len()
     }
 
-    /// Bytes currently cached (SVG and PNG together, keys included). Walks both caches.
+    /// Bytes currently cached (SVG and PNG together, keys included).
     pub fn cached_bytes(&self) -> usize {
-        let svg: usize = self.svg.iter().map(|(k, v)| bytes(&k, &v)).sum();
-        let png: usize = self.png.iter().map(|(k, v)| bytes(&k, &v)).sum();
-        svg + png
+        lock(&self.svg).bytes + lock(&self.png).bytes
     }
 }
 
