@@ -34,6 +34,14 @@ impl Registry {
         }
     }
 
+    /// The origin a provider sends customers to, for the page's `form-action`.
+    pub fn launch_origin(&self, provider: crate::domain::provider::Provider) -> Option<&str> {
+        match provider {
+            crate::domain::provider::Provider::Wave => Some(self.wave.launch_origin()),
+            _ => None,
+        }
+    }
+
     /// The adapter of `provider`, if caisse has one; any other is paid through the test
     /// sandbox (in test) or a scanned code (PI-SPI).
     pub fn adapter(
@@ -51,7 +59,7 @@ impl Registry {
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A merchant's credentials at a provider, opened from their sealed form for one call.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Credentials(BTreeMap<String, SecretString>);
 
 impl Credentials {

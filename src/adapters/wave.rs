@@ -48,6 +48,9 @@ const TOLERANCE_SECS: i64 = 300;
 
 pub struct Wave {
     base: String,
+    /// Where `wave_launch_url`s lead (`https://pay.wave.com`; a test double serves both): the
+    /// page's policy lets its payment form lead there.
+    launch_origin: String,
     http: reqwest::Client,
 }
 
@@ -143,10 +146,23 @@ impl Wave {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client with rustls builds");
+        let base = base.trim_end_matches('/').to_string();
+        let launch_origin = if base == DEFAULT_API_URL {
+            "https://pay.wave.com".to_string()
+        } else {
+            url::Url::parse(&base)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default()
+        };
         Wave {
-            base: base.trim_end_matches('/').to_string(),
+            base,
+            launch_origin,
             http,
         }
+    }
+
+    pub fn launch_origin(&self) -> &str {
+        &self.launch_origin
     }
 
     async fn send<T: for<'de> Deserialize<'de>>(

@@ -17,12 +17,17 @@ use uuid::Uuid;
 
 use super::Context;
 use super::checkout::Problem;
+use actix_web::http::header::HeaderMap;
+
+use super::providers::{self, Account};
+use crate::adapters::sandbox::Sandbox;
 use crate::adapters::{
-    Attempt, CALL_TIMEOUT, Credentials, Next, PaymentProvider, ProviderError, Started,
+    Attempt, CALL_TIMEOUT, Credentials, Forged, Next, PaymentProvider, ProviderError, Started,
 };
 use crate::domain::payment::{Payment, Reading};
 use crate::domain::provider::Provider;
-use crate::domain::session::{CheckoutSession, Status};
+use crate::domain::provider_account::AccountProvider;
+use crate::domain::session::{CheckoutSession, Environment, Status};
 use crate::domain::time;
 use crate::store::{Settled, StoreError};
 
@@ -44,11 +49,53 @@ pub enum Begun {
     Refused,
 }
 
-/// The implementation a payment goes through, and the credentials it needs.
-fn route(ctx: &Context, payment: &Payment) -> (&'static dyn PaymentProvider, Credentials) {
-    let _ = ctx;
-    let _ = payment;
-    (&crate::adapters::sandbox::Sandbox, Credentials::default())
+/// The implementation a payment goes through, and the credentials it needs: its provider's
+/// adapter with the merchant's account, or the sandbox when it has no account (the test
+/// sandbox, or a PI-SPI code scanned from the page: neither calls anything). `None` when the
+/// account is gone or cannot be opened: the payment cannot be reached now.
+async fn route<'a>(
+    ctx: &'a Context,
+    payment: &Payment,
+) -> Option<(&'a dyn PaymentProvider, Credentials)> {
+    let Some(account_id) = payment.account_id else {
+        return Some((&Sandbox, Credentials::default()));
+    };
+    let adapter = ctx.adapters.adapter(payment.provider)?;
+    match providers::account_by_id(ctx, account_id).await {
+        Ok(Some(account)) => Some((adapter, credentials_of(&account))),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(payment = %payment.id, error = %e, "a payment's account cannot be read");
+            None
+        }
+    }
+}
+
+fn credentials_of(account: &Account) -> Credentials {
+    account.credentials.clone()
+}
+
+/// The merchant's enabled account with `provider` in the session's environment, when caisse
+/// can call that provider.
+async fn account_for(
+    ctx: &Context,
+    session: &CheckoutSession,
+    provider: Provider,
+) -> Result<Option<Account>, Problem> {
+    let (Some(code), Some(_)) = (
+        AccountProvider::of(provider),
+        ctx.adapters.adapter(provider),
+    ) else {
+        return Ok(None);
+    };
+    match providers::account(ctx, session.organization_id, session.environment, code).await {
+        Ok(account) => Ok(account.filter(|a| a.account.enabled)),
+        Err(super::Error::Store(e)) => Err(Problem::Store(e)),
+        Err(e) => {
+            tracing::warn!(provider = %provider, error = %e, "a provider account cannot be read");
+            Ok(None)
+        }
+    }
 }
 
 /// A provider call with caisse's timeout.
@@ -90,8 +137,17 @@ pub async fn start(ctx: &Context, session_id: Uuid, provider: Provider) -> Resul
             ctx.store.update_open_session(&session).await?;
             return Err(Problem::CouponRejected(rejection));
         }
+        let account = account_for(ctx, &session, provider).await?;
+        // Live money goes through the merchant's own account, or a code the customer scans.
+        if account.is_none()
+            && session.environment == Environment::Live
+            && provider != Provider::Spi
+        {
+            return Err(Problem::NotAllowed);
+        }
         let first_check = now + ctx.settings.reconcile_interval();
-        let payment = Payment::pending(&session, provider, None, first_check, now);
+        let account_id = account.map(|a| a.account.id);
+        let payment = Payment::pending(&session, provider, account_id, first_check, now);
         session.pending_payment_id = Some(payment.id);
         session.updated_at = now;
         if ctx.store.start_payment(&session, &payment).await? {
@@ -101,7 +157,9 @@ pub async fn start(ctx: &Context, session_id: Uuid, provider: Provider) -> Resul
             return Err(Problem::Busy);
         }
     };
-    let (adapter, credentials) = route(ctx, &payment);
+    let Some((adapter, credentials)) = route(ctx, &payment).await else {
+        return Ok(Begun::ProviderUnavailable);
+    };
     let attempt = Attempt {
         payment: &payment,
         session: &session,
@@ -197,7 +255,9 @@ pub async fn cancel(ctx: &Context, session_id: Uuid) -> Result<(), StoreError> {
 /// Stops an attempt at its provider; when that fails, reads it, so money that moved anyway is
 /// settled now (and the reconciler keeps reading it otherwise).
 async fn cancel_at_provider(ctx: &Context, payment: &Payment) {
-    let (adapter, credentials) = route(ctx, payment);
+    let Some((adapter, credentials)) = route(ctx, payment).await else {
+        return;
+    };
     if let Err(e) = call(adapter.cancel(&credentials, payment)).await {
         tracing::info!(payment = %payment.id, error = %e, "canceling at the provider failed");
         if let Ok(reading @ Reading::Succeeded { .. }) =
@@ -246,7 +306,9 @@ pub async fn sandbox_outcome(
 /// Reads one pending payment at its provider and settles what it says; true when it settled.
 /// A provider that does not answer is read again at the payment's next time.
 pub async fn reconcile_one(ctx: &Context, payment: &Payment) -> Result<bool, StoreError> {
-    let (adapter, credentials) = route(ctx, payment);
+    let Some((adapter, credentials)) = route(ctx, payment).await else {
+        return Ok(false);
+    };
     match call(adapter.read(&credentials, payment)).await {
         Ok(Reading::Pending) => Ok(false),
         Ok(reading) => Ok(settle(ctx, payment.id, &reading).await? != Settled::Unchanged),
@@ -255,6 +317,75 @@ pub async fn reconcile_one(ctx: &Context, payment: &Payment) -> Result<bool, Sto
             Ok(false)
         }
     }
+}
+
+/// What became of a provider's notification.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Notified {
+    /// Verified, and settled (or already settled so).
+    Settled,
+    /// Verified, but about nothing caisse acts on (another event, another account's payment).
+    Ignored,
+    /// No such account for this provider.
+    UnknownAccount,
+    /// It did not verify: nothing changed.
+    Forged(&'static str),
+}
+
+/// A notification to a provider account's `webhook_url`: verified against the account's
+/// secret, then settled. Only a payment made through that very account is settled by it.
+pub async fn notified(
+    ctx: &Context,
+    code: &str,
+    account_id: Uuid,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Notified, StoreError> {
+    let account = match providers::account_by_id(ctx, account_id).await {
+        Ok(Some(account)) if account.account.provider.code() == code => account,
+        Ok(_) => return Ok(Notified::UnknownAccount),
+        Err(super::Error::Store(e)) => return Err(e),
+        Err(e) => {
+            tracing::warn!(%account_id, error = %e, "a provider account cannot be read");
+            return Ok(Notified::UnknownAccount);
+        }
+    };
+    let Some(adapter) = ctx
+        .adapters
+        .adapter(account.account.provider.spec().pays_as)
+    else {
+        return Ok(Notified::UnknownAccount);
+    };
+    let notice = match adapter.verify(&credentials_of(&account), headers, body, time::now()) {
+        Ok(Some(notice)) => notice,
+        Ok(None) => return Ok(Notified::Ignored),
+        Err(Forged(why)) => return Ok(Notified::Forged(why)),
+    };
+    let Some(payment) = ctx.store.payment(notice.payment_id).await? else {
+        return Ok(Notified::Ignored);
+    };
+    if payment.account_id != Some(account_id) {
+        tracing::warn!(%account_id, payment = %payment.id,
+            "a verified notification named a payment of another account; ignored");
+        return Ok(Notified::Ignored);
+    }
+    tracing::info!(payment = %payment.id, event = ?notice.event_id, "provider notification");
+    settle(ctx, payment.id, &notice.reading).await?;
+    Ok(Notified::Settled)
+}
+
+/// The customer is back from the provider: the attempt under way is read at once, so the page
+/// shows where it stands without waiting for a notification.
+pub async fn returned(ctx: &Context, session: &CheckoutSession) -> Result<(), StoreError> {
+    let Some(pending) = session.pending_payment_id else {
+        return Ok(());
+    };
+    if let Some(payment) = ctx.store.payment(pending).await?
+        && payment.account_id.is_some()
+    {
+        reconcile_one(ctx, &payment).await?;
+    }
+    Ok(())
 }
 
 /// When a pending payment is next read, after `checks` reads: the interval, doubling, at most

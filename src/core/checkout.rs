@@ -183,9 +183,10 @@ pub async fn remove_coupon(ctx: &Context, id: Uuid) -> Result<CheckoutSession> {
 
 /// The providers the page offers for a session: those the merchant allows (all, when it did
 /// not say) that can take a payment here. PI-SPI is paid by scanning the session's QR code, so
-/// it needs one; the other providers need an outside service that this deployment has not
-/// configured, so only the test environment's sandbox can take them.
-pub fn offered_providers(session: &CheckoutSession) -> Vec<Provider> {
+/// it needs one. The others go through the merchant's account with them (`accounts`: the
+/// providers it has an enabled account with, that caisse can call); in test, the sandbox
+/// stands in for any the merchant has no account with.
+pub fn offered_providers(session: &CheckoutSession, accounts: &[Provider]) -> Vec<Provider> {
     let allowed = match &session.fields.allowed_providers {
         Some(list) => list.providers(),
         None => &Provider::ALL[..],
@@ -195,9 +196,29 @@ pub fn offered_providers(session: &CheckoutSession) -> Vec<Provider> {
         .copied()
         .filter(|p| match p.start() {
             Start::ScanQrCode => session.qr_payload.is_some(),
-            Start::OutsideService => session.environment == Environment::Test,
+            Start::OutsideService => {
+                session.environment == Environment::Test || accounts.contains(p)
+            }
         })
         .collect()
+}
+
+/// The providers a live session's organization can be paid through (see
+/// [`offered_providers`]); a test session needs none, as the sandbox stands in.
+pub async fn accounts_for(ctx: &Context, session: &CheckoutSession) -> Result<Vec<Provider>> {
+    if session.environment == Environment::Test {
+        return Ok(Vec::new());
+    }
+    let accounts = ctx
+        .store
+        .provider_accounts(session.organization_id, session.environment)
+        .await?;
+    Ok(accounts
+        .iter()
+        .filter(|a| a.enabled)
+        .map(|a| a.provider.spec().pays_as)
+        .filter(|p| ctx.adapters.adapter(*p).is_some())
+        .collect())
 }
 
 /// What the customer typed in the payment form.
@@ -221,20 +242,25 @@ pub async fn choose_payment(
     form: &PaymentForm,
 ) -> Result<CheckoutSession> {
     let (session, ()) = change(ctx, id, async |session: &mut CheckoutSession| {
-        choose_on(session, form)
+        let accounts = accounts_for(ctx, session).await?;
+        choose_on(session, form, &accounts)
     })
     .await?;
     Ok(session)
 }
 
 /// The details and provider of `form`, checked and set on `session`.
-fn choose_on(session: &mut CheckoutSession, form: &PaymentForm) -> Result<()> {
+fn choose_on(
+    session: &mut CheckoutSession,
+    form: &PaymentForm,
+    accounts: &[Provider],
+) -> Result<()> {
     let mut problems = Vec::new();
     let provider = form
         .provider
         .parse::<Provider>()
         .ok()
-        .filter(|p| offered_providers(session).contains(p));
+        .filter(|p| offered_providers(session, accounts).contains(p));
     if provider.is_none() {
         problems.push(Detail::Provider);
     }

@@ -178,6 +178,14 @@ impl AccountProvider {
         &PROVIDERS[self as usize]
     }
 
+    /// The account that pays for what a customer chooses on the page (cards go through
+    /// Stripe); none for a provider without accounts (Moov).
+    pub fn of(provider: Provider) -> Option<AccountProvider> {
+        AccountProvider::ALL
+            .into_iter()
+            .find(|a| a.spec().pays_as == provider)
+    }
+
     pub fn code(self) -> &'static str {
         self.spec().code
     }

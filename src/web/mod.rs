@@ -10,6 +10,7 @@ pub mod html;
 pub mod i18n;
 pub mod metrics;
 pub mod middleware;
+pub mod notifications;
 pub mod page;
 pub mod security;
 
@@ -23,5 +24,6 @@ pub fn routes(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
     cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .configure(health::routes)
         .configure(page::routes)
+        .configure(notifications::routes)
         .service(web::scope("/v1").configure(api::routes));
 }

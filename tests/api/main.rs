@@ -24,4 +24,5 @@ mod qr_codes;
 mod receiver;
 mod sdk;
 mod wave_fake;
+mod wave_payments;
 mod webhooks;

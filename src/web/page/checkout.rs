@@ -163,22 +163,28 @@ fn mask_account(account: &str) -> String {
 /// The origins of the success and cancel URLs, in a fixed array rather than a `Vec`: there
 /// are at most two, and every view asks.
 struct RedirectOrigins<'a> {
-    origins: [Cow<'a, str>; 2],
+    origins: [Cow<'a, str>; 4],
     len: usize,
 }
 
 impl<'a> RedirectOrigins<'a> {
-    fn of(session: &'a CheckoutSession) -> RedirectOrigins<'a> {
+    /// The success and cancel URLs' origins, and up to two providers' (there are no more with
+    /// a page to send customers to).
+    fn of(
+        session: &'a CheckoutSession,
+        providers: impl Iterator<Item = &'a str>,
+    ) -> RedirectOrigins<'a> {
         let mut found = RedirectOrigins {
-            origins: [Cow::Borrowed(""), Cow::Borrowed("")],
+            origins: [const { Cow::Borrowed("") }; 4],
             len: 0,
         };
         let urls = [&session.fields.success_url, &session.fields.cancel_url];
-        for origin in urls
+        let origins = urls
             .into_iter()
             .flatten()
             .filter_map(|u| security::origin_of(u))
-        {
+            .chain(providers.take(2).map(Cow::Borrowed));
+        for origin in origins {
             found.origins[found.len] = origin;
             found.len += 1;
         }
@@ -209,7 +215,18 @@ pub async fn render(
         }
         Err(_) => return not_found(req, assets),
     };
-    let redirects = RedirectOrigins::of(session);
+    let accounts = match checkout::accounts_for(ctx, session).await {
+        Ok(accounts) => accounts,
+        Err(crate::core::checkout::Problem::Store(e)) => {
+            return store_failed(req, assets, &e, Some(session.id));
+        }
+        Err(_) => Vec::new(),
+    };
+    // The payment form leads to the provider's page when the customer pays through an account.
+    let provider_origins = accounts
+        .iter()
+        .filter_map(|p| ctx.adapters.launch_origin(*p));
+    let redirects = RedirectOrigins::of(session, provider_origins);
     let policy = PagePolicy {
         frame_ancestors: &org.allowed_origins,
         redirect_origins: redirects.as_slice(),
@@ -260,7 +277,7 @@ pub async fn render(
         security::browser_secret(req, ctx.public_url.starts_with("https:"));
     cookies.extend(csrf_cookie);
     let csrf = Plain::built(ctx.csrf_key.token(&browser_secret, session.id));
-    let offered = checkout::offered_providers(session);
+    let offered = checkout::offered_providers(session, &accounts);
     let chosen = session
         .payment_provider
         .as_deref()

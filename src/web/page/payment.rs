@@ -206,8 +206,34 @@ async fn sandbox(
     }
 }
 
+/// Where a provider sends the customer back (its success and error URLs): the attempt is read
+/// at once, then the page shows where the session stands (the success URL once paid).
+#[get("/checkout/{id}/return")]
+async fn returned(
+    ctx: Data<Context>,
+    assets: Data<Assets>,
+    req: HttpRequest,
+    id: Path<String>,
+) -> HttpResponse {
+    let Some(id) = session_id(&id) else {
+        return super::not_found(&req, &assets);
+    };
+    match sessions::current(&ctx, id).await {
+        Ok(Some(session)) => {
+            if let Err(e) = attempts::returned(&ctx, &session).await {
+                return store_failed(&req, &assets, &e, Some(id));
+            }
+            see_other(&format!("/checkout/{id}"), None)
+        }
+        Ok(None) => super::not_found(&req, &assets),
+        Err(crate::core::Error::Store(e)) => store_failed(&req, &assets, &e, Some(id)),
+        Err(_) => super::not_found(&req, &assets),
+    }
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(status)
+        .service(returned)
         .service(qr_png)
         .service(qr_svg)
         .service(sandbox);

@@ -1,0 +1,428 @@
+//! Paying with Wave, over HTTP, against the local fake of Wave's API (`tests/support/wave.rs`):
+//! the customer's path from the page to Wave's launch page and back, and every way it can go
+//! wrong — forged, stale and duplicate notifications, a lost notification, Wave answering 500,
+//! a lost creation answer, a method switched, and money for an attempt the customer had
+//! abandoned. Each ends in exactly one completion and one merchant event, or none.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, id_of, session_body, spawn_app_with};
+use crate::page::{submit, visit};
+use crate::receiver::Receiver;
+use crate::wave::{FakeWave, Forgery, WebhookAuth, WebhookId};
+
+const API_KEY: &str = "wave_sn_prod_Zq81xKv2Lm7pT0aa";
+const SECRET: &str = "wave_sn_WHS_u3Ye6qP9rN4cB2bb";
+const BUSINESS: &str = "Boutique Awa";
+
+/// A merchant with a Wave account registered at caisse and its webhook registered at Wave,
+/// and a receiver of the merchant's own events.
+struct Shop {
+    app: TestApp,
+    wave: FakeWave,
+    webhook: WebhookId,
+    events: Receiver,
+}
+
+async fn shop(backend: Backend, auth: WebhookAuth) -> Option<Shop> {
+    let wave = FakeWave::start().await;
+    wave.add_api_key(API_KEY, BUSINESS);
+    let base = wave.base_url.clone();
+    let app = spawn_app_with(backend, move |s| s.wave_api_url = base).await?;
+    let mode = if auth == WebhookAuth::Bearer {
+        "bearer"
+    } else {
+        "signature"
+    };
+    let res = app
+        .put(
+            "/v1/providers/wave",
+            &app.key,
+            &json!({"api_key": API_KEY, "webhook_secret": SECRET, "webhook_auth": mode}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let account: Value = res.json().await.unwrap();
+    let webhook_url = account["webhook_url"].as_str().unwrap().to_string();
+    assert!(
+        webhook_url.starts_with(&app.url("/providers/wave/")),
+        "{webhook_url}"
+    );
+    let webhook = wave.add_webhook(BUSINESS, &webhook_url, SECRET, auth);
+    let events = Receiver::start().await;
+    let res = app
+        .post_json("/v1/webhooks", &app.key, &json!({"url": events.url}))
+        .await;
+    assert_eq!(res.status(), 201);
+    Some(Shop {
+        app,
+        wave,
+        webhook,
+        events,
+    })
+}
+
+impl Shop {
+    /// A 10 000 F CFA session paid with Wave on the page: the pay form answers 303 to Wave's
+    /// launch page. Returns the session id and Wave's session id.
+    async fn choose_wave(&self) -> (String, String) {
+        let id = id_of(&self.app.session(&session_body()).await);
+        let (wave_id, _) = self.choose_again(&id).await;
+        (id, wave_id.expect("sent to Wave"))
+    }
+
+    /// The pay form posted for `id`: Wave's session id when it sent the customer to Wave, and
+    /// the answer's status.
+    async fn choose_again(&self, id: &str) -> (Option<String>, u16) {
+        let path = format!("/checkout/{id}");
+        let res = submit(
+            &self.app,
+            &path,
+            "/pay",
+            &[("provider", "WAVE"), ("customer_phone", "+221770000000")],
+        )
+        .await;
+        let status = res.status().as_u16();
+        let launch = res
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .filter(|l| l.starts_with(&format!("{}/c/", self.wave.base_url)))
+            .map(|l| l.rsplit('/').next().unwrap().to_string());
+        (launch, status)
+    }
+
+    async fn session(&self, id: &str) -> Value {
+        self.app.api_session(id).await
+    }
+
+    async fn payments(&self, id: &str) -> Vec<Value> {
+        let res = self
+            .app
+            .get(
+                &format!("/v1/checkout_sessions/{id}/payments"),
+                &self.app.key,
+            )
+            .await;
+        let body: Value = res.json().await.unwrap();
+        body["data"].as_array().unwrap().clone()
+    }
+
+    /// Waits (boundedly) for the session to reach `status`.
+    async fn wait_status(&self, id: &str, status: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let s = self.session(id).await;
+            if s["status"] == status || Instant::now() > deadline {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The merchant's events, after a pause long enough for a duplicate to have arrived.
+    async fn settled_events(&self, expected: usize) -> Vec<Value> {
+        self.events.wait_for(expected).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        self.events.received().into_iter().map(|r| r.json).collect()
+    }
+
+    fn created_at_wave(&self) -> Vec<Value> {
+        self.wave
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path == "/v1/checkout/sessions")
+            .map(|r| r.json())
+            .collect()
+    }
+}
+
+fn kinds(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect()
+}
+
+async fn a_customer_pays_with_wave_and_comes_back(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    let (id, wave_id) = shop.choose_wave().await;
+    let asked = shop.created_at_wave();
+    assert_eq!(asked.len(), 1);
+    let payment = &shop.payments(&id).await[0];
+    assert_eq!(asked[0]["amount"], "10000", "a string of whole francs");
+    assert_eq!(asked[0]["currency"], "XOF");
+    assert_eq!(asked[0]["client_reference"], payment["payment_id"]);
+    assert_eq!(payment["status"], "pending");
+    assert_eq!(payment["provider_reference"], wave_id.as_str());
+    // Back on the page before paying: the order is frozen, the way to Wave offered again.
+    let page = visit(&shop.app, &format!("/checkout/{id}"), &[]).await;
+    assert!(!page.html.contains("/quantity"));
+
+    shop.wave.pay(&wave_id).await.unwrap();
+    let done = shop.wait_status(&id, "completed").await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["payment"]["status"], "succeeded");
+    assert_eq!(done["payment_provider"], "WAVE");
+
+    // Wave sends the customer to caisse's return URL, which leads to the merchant's.
+    let back = shop
+        .app
+        .client
+        .get(shop.app.url(&format!("/checkout/{id}/return")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), 303);
+    let page = shop
+        .app
+        .client
+        .get(shop.app.url(&format!("/checkout/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 303);
+    assert!(
+        page.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("https://shop.example/")
+    );
+
+    // Wave delivers at least once: the same event again changes nothing.
+    let event = shop.wave.events().last().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for d in shop.wave.resend(&event).await {
+        assert!(d.delivered(), "{d:?}");
+    }
+    let events = shop.settled_events(1).await;
+    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+    assert_eq!(events[0]["data"]["payment"]["amount"], 10000);
+    assert_eq!(shop.payments(&id).await.len(), 1);
+}
+
+async fn forged_stale_and_unsigned_notifications_change_nothing(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    let (id, wave_id) = shop.choose_wave().await;
+    let claim = shop.wave.claimed_completion(&wave_id);
+    for forgery in [Forgery::WrongSecret, Forgery::Stale, Forgery::Unsigned] {
+        let d = shop.wave.send_forged(shop.webhook, &claim, forgery).await;
+        assert_eq!(d.outcome, Ok(401), "{forgery:?}");
+    }
+    let s = shop.session(&id).await;
+    assert_eq!(
+        (s["status"].as_str(), s["payment"]["status"].as_str()),
+        (Some("open"), Some("pending"))
+    );
+    // An unknown account, or one of another provider, is not found.
+    let res = shop
+        .app
+        .post_raw(
+            &format!("/providers/wave/{}", uuid::Uuid::new_v4()),
+            claim.clone(),
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    assert!(shop.events.received().is_empty());
+}
+
+async fn a_bearer_secret_is_checked_whole(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Bearer).await else {
+        return;
+    };
+    let (id, wave_id) = shop.choose_wave().await;
+    let claim = shop.wave.claimed_completion(&wave_id);
+    let d = shop
+        .wave
+        .send_forged(shop.webhook, &claim, Forgery::WrongSecret)
+        .await;
+    assert_eq!(d.outcome, Ok(401));
+    assert_eq!(shop.session(&id).await["status"], "open");
+    shop.wave.pay(&wave_id).await.unwrap();
+    assert_eq!(
+        shop.wait_status(&id, "completed").await["status"],
+        "completed"
+    );
+}
+
+async fn a_lost_notification_is_made_up_by_the_reconciler(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    shop.wave.hold_webhooks(true);
+    let (id, wave_id) = shop.choose_wave().await;
+    shop.wave.pay(&wave_id).await.unwrap();
+    let done = shop.wait_status(&id, "completed").await;
+    assert_eq!(
+        done["status"], "completed",
+        "read from Wave without a notification"
+    );
+    // The notification comes late after all: nothing more happens.
+    shop.wave.release_webhooks().await;
+    let events = shop.settled_events(1).await;
+    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+}
+
+async fn wave_answering_500_leaves_the_session_payable(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    let id = id_of(&shop.app.session(&session_body()).await);
+    shop.wave.fail_next(1, 500);
+    let (launch, status) = shop.choose_again(&id).await;
+    assert_eq!((launch, status), (None, 502));
+    let page = visit(&shop.app, &format!("/checkout/{id}"), &[]).await;
+    assert_eq!(
+        shop.payments(&id).await[0]["status"],
+        "pending",
+        "{}",
+        page.status
+    );
+    // Wave never made the session: reading it finds none, and the attempt ends by itself.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while shop.payments(&id).await[0]["status"] == "pending" && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(shop.payments(&id).await[0]["status"], "expired");
+    // The customer tries again, and pays.
+    let (launch, _) = shop.choose_again(&id).await;
+    shop.wave.pay(&launch.expect("sent to Wave")).await.unwrap();
+    assert_eq!(
+        shop.wait_status(&id, "completed").await["status"],
+        "completed"
+    );
+    let events = shop.settled_events(1).await;
+    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+}
+
+/// Wave made the session but its answer was lost (as when caisse is killed between Wave's
+/// answer and its own write): the attempt is found again by its id, and its money completes.
+async fn a_lost_creation_answer_is_found_again(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    let id = id_of(&shop.app.session(&session_body()).await);
+    shop.wave.lose_next_creation_answer();
+    let (launch, status) = shop.choose_again(&id).await;
+    assert_eq!((launch, status), (None, 502));
+    let made = shop.created_at_wave();
+    assert_eq!(made.len(), 1, "made at Wave");
+    let payment_id = made[0]["client_reference"].as_str().unwrap().to_string();
+    assert_eq!(
+        shop.payments(&id).await[0]["payment_id"],
+        payment_id.as_str()
+    );
+    assert_eq!(shop.payments(&id).await[0]["status"], "pending");
+    // The customer pays that session after all (Wave's page was open in another tab).
+    let session_at_wave = find_wave_session(&shop, &payment_id).await;
+    shop.wave.pay(&session_at_wave).await.unwrap();
+    assert_eq!(
+        shop.wait_status(&id, "completed").await["status"],
+        "completed"
+    );
+    let events = shop.settled_events(1).await;
+    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+    assert_eq!(
+        shop.payments(&id).await.len(),
+        1,
+        "one attempt, never a second"
+    );
+}
+
+/// Wave's id of the session made for `payment_id`, as its search answers.
+async fn find_wave_session(shop: &Shop, payment_id: &str) -> String {
+    let res = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/checkout/sessions/search",
+            shop.wave.base_url
+        ))
+        .query(&[("client_reference", payment_id)])
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap();
+    let found: Value = res.json().await.unwrap();
+    found["result"][0]["id"].as_str().unwrap().to_string()
+}
+
+async fn another_method_expires_the_wave_session(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    let (id, wave_id) = shop.choose_wave().await;
+    let res = submit(&shop.app, &format!("/checkout/{id}"), "/pay/reset", &[]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        shop.wave.session(&wave_id).unwrap()["checkout_status"],
+        "expired"
+    );
+    assert_eq!(shop.payments(&id).await[0]["status"], "canceled");
+    assert!(
+        shop.wave.pay(&wave_id).await.is_err(),
+        "an expired Wave session cannot be paid"
+    );
+}
+
+/// The customer abandoned a Wave attempt that could not be expired at Wave, and then paid it
+/// anyway: the still-open session completes with it. Money that comes after the session was
+/// paid is recorded and told to the merchant, never dropped.
+async fn money_for_an_abandoned_attempt_completes_then_is_unmatched(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    let (id, first) = shop.choose_wave().await;
+    // Wave is down while the customer switches methods: the attempt ends here, not at Wave.
+    // Two calls fail: finding the session to expire it, and reading it instead.
+    shop.wave.fail_next(2, 500);
+    let res = submit(&shop.app, &format!("/checkout/{id}"), "/pay/reset", &[]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(shop.payments(&id).await[0]["status"], "canceled");
+    assert_eq!(
+        shop.wave.session(&first).unwrap()["checkout_status"],
+        "open"
+    );
+    let (second, _) = shop.choose_again(&id).await;
+    let second = second.expect("a second attempt at Wave");
+
+    shop.wave.pay(&first).await.unwrap();
+    let done = shop.wait_status(&id, "completed").await;
+    assert_eq!(
+        done["status"], "completed",
+        "the abandoned attempt's money completes it"
+    );
+    let statuses: Vec<_> = shop
+        .payments(&id)
+        .await
+        .iter()
+        .map(|p| p["status"].clone())
+        .collect();
+    assert_eq!(statuses, vec![json!("succeeded"), json!("canceled")]);
+    assert_eq!(
+        shop.wave.session(&second).unwrap()["checkout_status"],
+        "expired",
+        "the other attempt is ended at Wave, so the customer cannot pay twice"
+    );
+
+    // A second payment for the completed session (a backend's report of other money).
+    let events = shop.settled_events(1).await;
+    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+}
+
+crate::on_both_backends!(
+    a_customer_pays_with_wave_and_comes_back,
+    forged_stale_and_unsigned_notifications_change_nothing,
+    a_bearer_secret_is_checked_whole,
+    a_lost_notification_is_made_up_by_the_reconciler,
+    wave_answering_500_leaves_the_session_payable,
+    a_lost_creation_answer_is_found_again,
+    another_method_expires_the_wave_session,
+    money_for_an_abandoned_attempt_completes_then_is_unmatched,
+);
