@@ -7,8 +7,8 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use uuid::Uuid;
 
 use super::doc::{
-    BadRequest, CheckoutSessionCreate, CheckoutSessionList, CheckoutSessionUpdate, Conflict,
-    Forbidden, NotFound, PayloadTooLarge, PaymentList, Unauthorized, Unavailable, Unprocessable,
+    Always, BodyFaults, CheckoutSessionCreate, CheckoutSessionList, CheckoutSessionUpdate,
+    Conflict, Forbidden, NotFound, Paging, PaymentList, Unprocessable,
 };
 use crate::core::input::{Page, parse_object};
 use crate::core::payments::{self, Report};
@@ -43,13 +43,10 @@ fn session_id(raw: &str) -> Result<Uuid, ApiError> {
     responses(
         (status = 201, body = SessionView, description = "The created session (or, for a \
             repeated `Idempotency-Key` with the same body, the first response again)."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = Unavailable),
+        BodyFaults,
+        Always,
     ),
 )]
 #[post("/checkout_sessions")]
@@ -82,10 +79,7 @@ pub async fn create(ctx: Data<Context>, caller: Caller, req: HttpRequest, body: 
     tag = "CheckoutSessions",
     operation_id = "listCheckoutSessions",
     params(
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100,
-            description = "Page size, 1 to 100 (default 20); otherwise 422."),
-        ("offset" = Option<i64>, Query, minimum = 0, maximum = 2147483647,
-            description = "Items to skip (default 0)."),
+        Paging,
         ("sort" = Option<String>, Query, example = "created_at:desc", description = "Order by \
             creation time: `created_at:desc` (the default) or `created_at:asc` (`-created_at` \
             and `created_at` are accepted as aliases)."),
@@ -94,9 +88,8 @@ pub async fn create(ctx: Data<Context>, caller: Caller, req: HttpRequest, body: 
     ),
     responses(
         (status = 200, body = CheckoutSessionList, description = "A page of sessions."),
-        (status = 401, response = Unauthorized),
         (status = 422, response = Unprocessable),
-        (status = 503, response = Unavailable),
+        Always,
     ),
 )]
 #[get("/checkout_sessions")]
@@ -110,13 +103,11 @@ pub async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>)
 #[utoipa::path(
     tag = "CheckoutSessions",
     operation_id = "retrieveCheckoutSession",
-    params(("session_id" = Uuid, Path,
-        description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    params(("session_id" = Uuid, Path, description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
     responses(
         (status = 200, body = SessionView, description = "The session as it stands now."),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        Always,
     ),
 )]
 #[get("/checkout_sessions/{session_id}")]
@@ -134,18 +125,14 @@ pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> R
 #[utoipa::path(
     tag = "CheckoutSessions",
     operation_id = "updateCheckoutSession",
-    params(("session_id" = Uuid, Path,
-        description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    params(("session_id" = Uuid, Path, description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
     request_body = CheckoutSessionUpdate,
     responses(
         (status = 200, body = SessionView, description = "The updated session."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = Unavailable),
+        BodyFaults,
+        Always,
     ),
 )]
 #[patch("/checkout_sessions/{session_id}")]
@@ -161,14 +148,12 @@ pub async fn update(ctx: Data<Context>, caller: Caller, id: Path<String>, body: 
 #[utoipa::path(
     tag = "CheckoutSessions",
     operation_id = "deleteCheckoutSession",
-    params(("session_id" = Uuid, Path,
-        description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    params(("session_id" = Uuid, Path, description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
     responses(
         (status = 204, description = "The session is expired."),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 503, response = Unavailable),
+        Always,
     ),
 )]
 #[delete("/checkout_sessions/{session_id}")]
@@ -192,19 +177,15 @@ pub async fn expire(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Res
 #[utoipa::path(
     tag = "CheckoutSessions",
     operation_id = "completeCheckoutSession",
-    params(("session_id" = Uuid, Path,
-        description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    params(("session_id" = Uuid, Path, description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
     request_body = Report,
     responses(
         (status = 200, body = SessionView,
             description = "The completed session (the same answer for a repeated report)."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = Unavailable),
+        BodyFaults,
+        Always,
     ),
 )]
 #[post("/checkout_sessions/{session_id}/complete")]
@@ -227,13 +208,11 @@ pub async fn complete(
 #[utoipa::path(
     tag = "CheckoutSessions",
     operation_id = "listCheckoutSessionPayments",
-    params(("session_id" = Uuid, Path,
-        description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    params(("session_id" = Uuid, Path, description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
     responses(
         (status = 200, body = PaymentList, description = "The session's payments."),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        Always,
     ),
 )]
 #[get("/checkout_sessions/{session_id}/payments")]

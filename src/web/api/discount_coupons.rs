@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, delete, get, patch, post};
 use uuid::Uuid;
 
 use super::doc::{
-    BadRequest, Conflict, DiscountCouponCreate, DiscountCouponList, DiscountCouponUpdate, NotFound,
-    PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
+    Always, BodyFaults, Conflict, DiscountCouponCreate, DiscountCouponList, DiscountCouponUpdate,
+    NotFound, Paging, Unprocessable,
 };
 use crate::core::coupons::{self, ListParams};
 use crate::core::input::parse_object;
@@ -35,12 +35,9 @@ fn coupon_id(raw: &str) -> Result<Uuid, ApiError> {
     request_body = DiscountCouponCreate,
     responses(
         (status = 201, body = CouponView, description = "The created coupon."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = Unavailable),
+        BodyFaults,
+        Always,
     ),
 )]
 #[post("/discount_coupons")]
@@ -56,19 +53,15 @@ pub async fn create(ctx: Data<Context>, caller: Caller, body: Bytes) -> Response
     tag = "DiscountCoupons",
     operation_id = "listDiscountCoupons",
     params(
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100,
-            description = "Page size, 1 to 100 (default 20); otherwise 422."),
-        ("offset" = Option<i64>, Query, minimum = 0, maximum = 2147483647,
-            description = "Items to skip (default 0)."),
+        Paging,
         ("sort" = Option<String>, Query, example = "created_at:desc", description = "Order by \
             creation time: `created_at:desc` (the default) or `created_at:asc` (`-created_at` \
             and `created_at` are accepted as aliases)."),
     ),
     responses(
         (status = 200, body = DiscountCouponList, description = "A page of coupons."),
-        (status = 401, response = Unauthorized),
         (status = 422, response = Unprocessable),
-        (status = 503, response = Unavailable),
+        Always,
     ),
 )]
 #[get("/discount_coupons")]
@@ -81,14 +74,12 @@ pub async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>)
 #[utoipa::path(
     tag = "DiscountCoupons",
     operation_id = "retrieveDiscountCoupon",
-    params(("coupon_id" = Uuid, Path,
-        description = "The `coupon_id`. A malformed id is 404, like an unknown one.")),
+    params(("coupon_id" = Uuid, Path, description = "The `coupon_id`. A malformed id is 404, like an unknown one.")),
     responses(
         (status = 200, body = CouponView,
             description = "The coupon, with its `current_uses` of this instant."),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        Always,
     ),
 )]
 #[get("/discount_coupons/{coupon_id}")]
@@ -106,18 +97,14 @@ pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> R
 #[utoipa::path(
     tag = "DiscountCoupons",
     operation_id = "updateDiscountCoupon",
-    params(("coupon_id" = Uuid, Path,
-        description = "The `coupon_id`. A malformed id is 404, like an unknown one.")),
+    params(("coupon_id" = Uuid, Path, description = "The `coupon_id`. A malformed id is 404, like an unknown one.")),
     request_body = DiscountCouponUpdate,
     responses(
         (status = 200, body = CouponView, description = "The updated coupon."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = Unavailable),
+        BodyFaults,
+        Always,
     ),
 )]
 #[patch("/discount_coupons/{coupon_id}")]
@@ -134,13 +121,11 @@ pub async fn update(ctx: Data<Context>, caller: Caller, id: Path<String>, body: 
 #[utoipa::path(
     tag = "DiscountCoupons",
     operation_id = "deleteDiscountCoupon",
-    params(("coupon_id" = Uuid, Path,
-        description = "The `coupon_id`. A malformed id is 404, like an unknown one.")),
+    params(("coupon_id" = Uuid, Path, description = "The `coupon_id`. A malformed id is 404, like an unknown one.")),
     responses(
         (status = 204, description = "The coupon is deleted."),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        Always,
     ),
 )]
 #[delete("/discount_coupons/{coupon_id}")]

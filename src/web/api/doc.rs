@@ -16,7 +16,7 @@ use utoipa::openapi::schema::{
 };
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr};
-use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
+use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
 use super::{checkout_sessions, discount_coupons, providers, webhooks};
 use crate::core::input::Pagination;
@@ -455,6 +455,41 @@ error_response!(
     "The database is unreachable or its disk is full (`unavailable`); nothing was changed. \
      `Retry-After` says when to try again."
 );
+
+/// Where a page of a listing starts and how long it is.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct Paging {
+    /// Page size, 1 to 100 (default 20); otherwise 422.
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// Items to skip (default 0).
+    #[param(minimum = 0, maximum = 2147483647)]
+    offset: Option<i64>,
+}
+
+/// What any call may answer besides its own: a missing or wrong key, an unavailable database.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum Always {
+    #[response(status = 401)]
+    Unauthorized(#[ref_response] Unauthorized),
+    #[response(status = 503)]
+    Unavailable(#[ref_response] Unavailable),
+}
+
+/// What a call with a body may answer about it: unreadable, too large, or a field at fault.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum BodyFaults {
+    #[response(status = 400)]
+    BadRequest(#[ref_response] BadRequest),
+    #[response(status = 413)]
+    PayloadTooLarge(#[ref_response] PayloadTooLarge),
+    #[response(status = 422)]
+    Unprocessable(#[ref_response] Unprocessable),
+}
 
 #[cfg(test)]
 mod tests {

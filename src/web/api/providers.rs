@@ -5,10 +5,7 @@
 use actix_web::web::{self, Bytes, Data, Path};
 use actix_web::{HttpResponse, delete, get, put};
 
-use super::doc::{
-    BadRequest, NotFound, PayloadTooLarge, ProviderAccountList, ProviderAccountPut, Unauthorized,
-    Unavailable, Unprocessable,
-};
+use super::doc::{Always, BodyFaults, NotFound, ProviderAccountList, ProviderAccountPut};
 use crate::core::input::{Page, parse_object};
 use crate::core::providers::{self, AccountView};
 use crate::core::{Caller, Context};
@@ -34,12 +31,9 @@ type Response = Result<HttpResponse, ApiError>;
     request_body = ProviderAccountPut,
     responses(
         (status = 200, body = AccountView, description = "The account, created or replaced."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = Unavailable),
+        BodyFaults,
+        Always,
     ),
 )]
 #[put("/providers/{provider}")]
@@ -58,8 +52,7 @@ pub async fn set(ctx: Data<Context>, caller: Caller, code: Path<String>, body: B
     operation_id = "listProviderAccounts",
     responses(
         (status = 200, body = ProviderAccountList, description = "The accounts."),
-        (status = 401, response = Unauthorized),
-        (status = 503, response = Unavailable),
+        Always,
     ),
 )]
 #[get("/providers")]
@@ -77,9 +70,8 @@ pub async fn list(ctx: Data<Context>, caller: Caller) -> Response {
         is 404.")),
     responses(
         (status = 200, body = AccountView, description = "The account."),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        Always,
     ),
 )]
 #[get("/providers/{provider}")]
@@ -101,9 +93,8 @@ pub async fn retrieve(ctx: Data<Context>, caller: Caller, code: Path<String>) ->
         is 404.")),
     responses(
         (status = 204, description = "The account is removed."),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        Always,
     ),
 )]
 #[delete("/providers/{provider}")]

@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, delete, get, post};
 use uuid::Uuid;
 
 use super::doc::{
-    BadRequest, Conflict, NotFound, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
-    WebhookDeliveryList, WebhookEndpointCreate, WebhookEndpointList,
+    Always, BodyFaults, Conflict, NotFound, Paging, Unprocessable, WebhookDeliveryList,
+    WebhookEndpointCreate, WebhookEndpointList,
 };
 use crate::core::input::{Page, parse_object};
 use crate::core::webhooks::{self, CreatedView, DeliveryRecord, EndpointView};
@@ -50,12 +50,9 @@ fn endpoint_id(raw: &str) -> Result<Uuid, ApiError> {
     responses(
         (status = 201, body = CreatedView,
             description = "The endpoint, with its signing `secret` (shown this once)."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
-        (status = 503, response = Unavailable),
+        BodyFaults,
+        Always,
     ),
 )]
 #[post("/webhooks")]
@@ -74,8 +71,7 @@ pub async fn create(ctx: Data<Context>, caller: Caller, body: Bytes) -> Response
     operation_id = "listWebhooks",
     responses(
         (status = 200, body = WebhookEndpointList, description = "The endpoints."),
-        (status = 401, response = Unauthorized),
-        (status = 503, response = Unavailable),
+        Always,
     ),
 )]
 #[get("/webhooks")]
@@ -88,13 +84,11 @@ pub async fn list(ctx: Data<Context>, caller: Caller) -> Response {
 #[utoipa::path(
     tag = "Webhooks",
     operation_id = "retrieveWebhook",
-    params(("webhook_id" = Uuid, Path,
-        description = "The `webhook_id`. A malformed id is 404, like an unknown one.")),
+    params(("webhook_id" = Uuid, Path, description = "The `webhook_id`. A malformed id is 404, like an unknown one.")),
     responses(
         (status = 200, body = EndpointView, description = "The endpoint (without its secret)."),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        Always,
     ),
 )]
 #[get("/webhooks/{webhook_id}")]
@@ -111,13 +105,11 @@ pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> R
 #[utoipa::path(
     tag = "Webhooks",
     operation_id = "deleteWebhook",
-    params(("webhook_id" = Uuid, Path,
-        description = "The `webhook_id`. A malformed id is 404, like an unknown one.")),
+    params(("webhook_id" = Uuid, Path, description = "The `webhook_id`. A malformed id is 404, like an unknown one.")),
     responses(
         (status = 204, description = "The endpoint is deleted."),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        Always,
     ),
 )]
 #[delete("/webhooks/{webhook_id}")]
@@ -140,19 +132,14 @@ struct PageParams {
     tag = "Webhooks",
     operation_id = "listWebhookDeliveries",
     params(
-        ("webhook_id" = Uuid, Path,
-            description = "The `webhook_id`. A malformed id is 404, like an unknown one."),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100,
-            description = "Page size, 1 to 100 (default 20); otherwise 422."),
-        ("offset" = Option<i64>, Query, minimum = 0, maximum = 2147483647,
-            description = "Items to skip (default 0)."),
+        ("webhook_id" = Uuid, Path, description = "The `webhook_id`. A malformed id is 404, like an unknown one."),
+        Paging,
     ),
     responses(
         (status = 200, body = WebhookDeliveryList, description = "A page of deliveries."),
-        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 422, response = Unprocessable),
-        (status = 503, response = Unavailable),
+        Always,
     ),
 )]
 #[get("/webhooks/{webhook_id}/deliveries")]
