@@ -9,6 +9,9 @@ mod helpers;
 #[path = "browser/driver.rs"]
 mod driver;
 
+#[path = "support/wave.rs"]
+mod wave;
+
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -17,7 +20,7 @@ use driver::{
     click, find, horizontal_overflow, plain, present, screenshot, submit, text, type_into, value,
     viewport_width, wait_text, wait_url, with_browser,
 };
-use helpers::{Backend, TestApp, id_of, session_body, spawn_app};
+use helpers::{Backend, TestApp, id_of, session_body, spawn_app, spawn_app_with};
 
 const ALIAS: &str = "111c3e1b-4312-49ec-b75e-4c8c74c10fd7";
 
@@ -520,4 +523,50 @@ async fn an_embedded_checkout_tells_the_merchants_page_what_happens() {
     })
     .await;
     merchant.stop(false).await;
+}
+
+/// Paying with Wave as a customer does: the pay form leads to Wave's page (the local fake of
+/// Wave's API serves it), the customer pays there, and Wave sends them back through caisse to
+/// the merchant's success URL, the session completed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wave_payment_goes_to_wave_and_back_to_the_merchant() {
+    let fake = wave::FakeWave::start().await;
+    fake.add_api_key("wave_sn_prod_browser", "Boutique Awa");
+    let base = fake.base_url.clone();
+    let app = spawn_app_with(Backend::Sqlite, move |s| s.wave_api_url = base)
+        .await
+        .expect("SQLite is always there");
+    let res = app
+        .put(
+            "/v1/providers/wave",
+            &app.key,
+            &json!({"api_key": "wave_sn_prod_browser", "webhook_secret": "whs_browser"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let account: Value = res.json().await.unwrap();
+    fake.add_webhook(
+        "Boutique Awa",
+        account["webhook_url"].as_str().unwrap(),
+        "whs_browser",
+        wave::WebhookAuth::Signature,
+    );
+    let s = app.session(&local_redirects(&app, session_body())).await;
+    let id = id_of(&s);
+    let launch = format!("{}/c/", fake.base_url);
+    with_browser(move |client| async move {
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+        click(&client, "input[name=provider][value=WAVE]").await;
+        type_into(&client, "#customer_phone", "+221770000000").await;
+        submit(&client, PAY_BUTTON).await;
+        wait_url(&client, &launch, driver::WAIT).await;
+        submit(&client, "#pay").await;
+        let landed = wait_url(&client, &app.url("/healthz?paid="), driver::WAIT).await;
+        assert_eq!(landed, app.url(&format!("/healthz?paid={id}")));
+        let read = app.api_session(&id).await;
+        assert_eq!(read["status"], "completed");
+        assert_eq!(read["payment"]["status"], "succeeded");
+        assert_eq!(read["payment_provider"], "WAVE");
+    })
+    .await;
 }

@@ -7,6 +7,8 @@
 mod process;
 #[path = "api/receiver.rs"]
 mod receiver;
+#[path = "support/wave.rs"]
+mod wave;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -485,6 +487,123 @@ async fn writes_through_two_nodes_at_once_are_both_kept() {
             );
         }
     }
+    drop((a, b));
+    admin.close().await;
+}
+
+/// The same Wave notification reaches both nodes of one PostgreSQL database at once (Wave
+/// delivers at least once, and a load balancer may send each copy to another node): the
+/// session completes once, with one merchant event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_receiving_the_same_wave_notification_complete_once() {
+    let Some((admin, ws, _)) = postgres_workspace().await else {
+        return;
+    };
+    let fake = wave::FakeWave::start().await;
+    fake.add_api_key("wave_sn_prod_nodes", "Boutique Awa");
+    // The master key: the file the first node makes in the shared working directory, which the
+    // second node and the command line then read.
+    let envs = [
+        ("CAISSE_WAVE_API_URL", fake.base_url.as_str()),
+        ("CAISSE_SWEEP_INTERVAL", "1"),
+    ];
+    let client = client();
+    let mut a = ws.serve("a", free_port(), &[], &envs);
+    a.wait_healthy(&client).await;
+    let mut b = ws.serve("b", free_port(), &[], &envs);
+    b.wait_healthy(&client).await;
+    let key = ws.organization_and_key();
+    let receiver = Receiver::start().await;
+    post(
+        &client,
+        &a,
+        &key,
+        "/v1/webhooks",
+        &json!({"url": receiver.url}),
+    )
+    .await;
+    let res = client
+        .put(a.url("/v1/providers/wave"))
+        .header("X-API-KEY", &key)
+        .json(&json!({"api_key": "wave_sn_prod_nodes", "webhook_secret": "whs_nodes"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let account: Value = res.json().await.unwrap();
+    let path = account["webhook_url"]
+        .as_str()
+        .unwrap()
+        .split_once("/providers/")
+        .unwrap()
+        .1;
+    for node in [&a, &b] {
+        fake.add_webhook(
+            "Boutique Awa",
+            &node.url(&format!("/providers/{path}")),
+            "whs_nodes",
+            wave::WebhookAuth::Signature,
+        );
+    }
+
+    // The customer chooses Wave on node a's page.
+    let s = post(&client, &a, &key, "/v1/checkout_sessions", &session_body()).await;
+    let id = s["checkout_session_id"].as_str().unwrap().to_string();
+    let page = client
+        .get(a.url(&format!("/checkout/{id}")))
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_string())
+        .collect();
+    let html = page.text().await.unwrap();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    let csrf = &html[at..at + html[at..].find('"').unwrap()];
+    let chosen = client
+        .post(a.url(&format!("/checkout/{id}/pay")))
+        .header("cookie", cookies.join("; "))
+        .form(&[
+            ("csrf", csrf),
+            ("provider", "WAVE"),
+            ("customer_phone", "+221770000000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.status(), 303);
+    let launch = chosen.headers()["location"].to_str().unwrap().to_string();
+    let wave_session = launch.rsplit('/').next().unwrap().to_string();
+
+    fake.pay(&wave_session).await.unwrap();
+    let delivered: Vec<_> = fake
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.delivered())
+        .collect();
+    assert_eq!(
+        delivered.len(),
+        2,
+        "both nodes took the notification: {delivered:?}"
+    );
+    let read = get(&client, &b, &key, &format!("/v1/checkout_sessions/{id}")).await;
+    assert_eq!(read["status"], "completed");
+    receiver.wait_for(1).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let events: Vec<_> = receiver
+        .received()
+        .iter()
+        .map(|r| r.json["event"].clone())
+        .collect();
+    assert_eq!(
+        events,
+        vec![json!("checkout_session.completed")],
+        "one completion, one event"
+    );
+    receiver.stop().await;
     drop((a, b));
     admin.close().await;
 }

@@ -122,7 +122,14 @@ pub async fn start(ctx: &Context, session_id: Uuid, provider: Provider) -> Resul
         }
         if let Some(pending) = session.pending_payment_id {
             match ctx.store.payment(pending).await? {
-                Some(p) if p.provider == provider => return Ok(again(&p)),
+                // The same attempt again, unless its start went unanswered: then this is the
+                // customer's "try again", and a new attempt replaces it.
+                Some(p)
+                    if p.provider == provider
+                        && (p.redirect_url.is_some() || p.account_id.is_none()) =>
+                {
+                    return Ok(again(&p));
+                }
                 _ => {
                     cancel(ctx, session_id).await?;
                     continue;

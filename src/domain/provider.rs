@@ -80,8 +80,9 @@ pub enum Start {
     /// The payer scans the session's QR code with a bank or wallet app; the payment backend
     /// then reports it through the completion endpoint. Needs nothing but the code.
     ScanQrCode,
-    /// The provider's own service takes the payment (a mobile-money push, a card form). This
-    /// release connects to none, so only the test environment's sandbox stands in for them.
+    /// The provider's own service takes the payment (a mobile-money push, a card form), through
+    /// the merchant's account with it (`src/adapters`); in test, the sandbox stands in for a
+    /// provider the merchant has no account with.
     OutsideService,
 }
 

@@ -162,6 +162,15 @@ async fn a_customer_pays_with_wave_and_comes_back(backend: Backend) {
     // Back on the page before paying: the order is frozen, the way to Wave offered again.
     let page = visit(&shop.app, &format!("/checkout/{id}"), &[]).await;
     assert!(!page.html.contains("/quantity"));
+    assert!(
+        page.html
+            .contains(&format!("href=\"{}/c/{wave_id}\"", shop.wave.base_url)),
+        "the way back to Wave's page"
+    );
+    assert!(
+        !page.html.contains("data-sandbox"),
+        "no sandbox for a real account"
+    );
 
     shop.wave.pay(&wave_id).await.unwrap();
     let done = shop.wait_status(&id, "completed").await;
@@ -372,9 +381,9 @@ async fn another_method_expires_the_wave_session(backend: Backend) {
 }
 
 /// The customer abandoned a Wave attempt that could not be expired at Wave, and then paid it
-/// anyway: the still-open session completes with it. Money that comes after the session was
-/// paid is recorded and told to the merchant, never dropped.
-async fn money_for_an_abandoned_attempt_completes_then_is_unmatched(backend: Backend) {
+/// anyway: the still-open session completes with it. A second attempt's money, after the
+/// session was paid, is recorded and told to the merchant (to refund), never dropped.
+async fn money_for_an_abandoned_attempt_completes_and_a_second_is_unmatched(backend: Backend) {
     let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
         return;
     };
@@ -392,6 +401,9 @@ async fn money_for_an_abandoned_attempt_completes_then_is_unmatched(backend: Bac
     let (second, _) = shop.choose_again(&id).await;
     let second = second.expect("a second attempt at Wave");
 
+    // Wave is down again while the first attempt's money comes: the second cannot be ended at
+    // Wave (finding it, then reading it, fail).
+    shop.wave.fail_next(2, 500);
     shop.wave.pay(&first).await.unwrap();
     let done = shop.wait_status(&id, "completed").await;
     assert_eq!(
@@ -407,11 +419,95 @@ async fn money_for_an_abandoned_attempt_completes_then_is_unmatched(backend: Bac
     assert_eq!(statuses, vec![json!("succeeded"), json!("canceled")]);
     assert_eq!(
         shop.wave.session(&second).unwrap()["checkout_status"],
-        "expired",
-        "the other attempt is ended at Wave, so the customer cannot pay twice"
+        "open"
     );
 
-    // A second payment for the completed session (a backend's report of other money).
+    // The customer pays the second one too: that money is recorded and told, never dropped.
+    shop.wave.pay(&second).await.unwrap();
+    let events = shop.settled_events(2).await;
+    assert_eq!(
+        kinds(&events),
+        vec![
+            "checkout_session.completed",
+            "checkout_session.payment_unmatched"
+        ]
+    );
+    assert_eq!(events[1]["data"]["status"], "completed");
+    assert_eq!(events[1]["data"]["payment"]["status"], "succeeded");
+    let statuses: Vec<_> = shop
+        .payments(&id)
+        .await
+        .iter()
+        .map(|p| p["status"].clone())
+        .collect();
+    assert_eq!(statuses, vec![json!("succeeded"), json!("succeeded")]);
+    assert_eq!(
+        shop.session(&id).await["payment"]["payment_id"],
+        shop.payments(&id).await[1]["payment_id"]
+    );
+}
+
+/// A session is not expired under a Wave payment before Wave's own deadline: money that comes
+/// after the session's `expires_at` but inside Wave's window still completes it; past Wave's
+/// deadline, the session and its attempt expire.
+async fn expiry_waits_for_a_pending_wave_payment(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    shop.wave.set_session_lifetime(Duration::from_secs(5));
+    let soon = |secs: i64| (chrono::Utc::now() + chrono::Duration::seconds(secs)).to_rfc3339();
+    let mut body = session_body();
+    body["expires_at"] = json!(soon(2));
+    let paid = id_of(&shop.app.session(&body).await);
+    let (wave_paid, _) = shop.choose_again(&paid).await;
+    let left = id_of(&shop.app.session(&body).await);
+    let (wave_left, _) = shop.choose_again(&left).await;
+    assert!(wave_paid.is_some() && wave_left.is_some());
+    // Past the session's expiry, and past a sweep (every second in the tests).
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(
+        shop.session(&paid).await["status"],
+        "open",
+        "held by the payment under way"
+    );
+    shop.wave.pay(&wave_paid.unwrap()).await.unwrap();
+    assert_eq!(
+        shop.wait_status(&paid, "completed").await["status"],
+        "completed"
+    );
+    // The other one is never paid: once Wave's deadline passes, it expires with its attempt.
+    let gone = shop.wait_status(&left, "expired").await;
+    assert_eq!(gone["status"], "expired");
+    assert_eq!(shop.payments(&left).await[0]["status"], "expired");
+}
+
+/// Wave takes longer than caisse's 10 s timeout: the customer is told at once the timeout
+/// fires, the session stays payable, and the session Wave made meanwhile is found again.
+async fn wave_hanging_is_given_up_on_and_found_again(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    let id = id_of(&shop.app.session(&session_body()).await);
+    shop.wave.hang_for(Duration::from_secs(30));
+    let started = Instant::now();
+    let (launch, status) = shop.choose_again(&id).await;
+    assert_eq!((launch, status), (None, 502));
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    shop.wave.hang_for(Duration::ZERO);
+    let payment_id = shop.payments(&id).await[0]["payment_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let made = find_wave_session(&shop, &payment_id).await;
+    shop.wave.pay(&made).await.unwrap();
+    assert_eq!(
+        shop.wait_status(&id, "completed").await["status"],
+        "completed"
+    );
     let events = shop.settled_events(1).await;
     assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
 }
@@ -424,5 +520,7 @@ crate::on_both_backends!(
     wave_answering_500_leaves_the_session_payable,
     a_lost_creation_answer_is_found_again,
     another_method_expires_the_wave_session,
-    money_for_an_abandoned_attempt_completes_then_is_unmatched,
+    money_for_an_abandoned_attempt_completes_and_a_second_is_unmatched,
+    expiry_waits_for_a_pending_wave_payment,
+    wave_hanging_is_given_up_on_and_found_again,
 );

@@ -90,6 +90,10 @@ pub struct CheckoutPage<'a> {
     csrf: Plain<String>,
     waiting: bool,
     chosen_provider: Option<&'a Text>,
+    /// The provider's page of the attempt under way, to go back to ("continue to Wave").
+    continue_to: Option<(Plain<String>, String)>,
+    /// Whether the attempt under way is the test sandbox's, which the page's buttons settle.
+    sandbox: bool,
     qr: Option<QrView<'a>>,
     spi_account: Option<String>,
     free: bool,
@@ -222,10 +226,10 @@ pub async fn render(
         }
         Err(_) => Vec::new(),
     };
-    // The payment form leads to the provider's page when the customer pays through an account.
-    let provider_origins = accounts
-        .iter()
-        .filter_map(|p| ctx.adapters.launch_origin(*p));
+    // The payment form may lead to the page of a provider the session offers (Wave's), and
+    // nowhere else.
+    let offered = checkout::offered_providers(session, &accounts);
+    let provider_origins = offered.iter().filter_map(|p| ctx.adapters.launch_origin(*p));
     let redirects = RedirectOrigins::of(session, provider_origins);
     let policy = PagePolicy {
         frame_ancestors: &org.allowed_origins,
@@ -277,7 +281,6 @@ pub async fn render(
         security::browser_secret(req, ctx.public_url.starts_with("https:"));
     cookies.extend(csrf_cookie);
     let csrf = Plain::built(ctx.csrf_key.token(&browser_secret, session.id));
-    let offered = checkout::offered_providers(session, &accounts);
     let chosen = session
         .payment_provider
         .as_deref()
@@ -288,6 +291,14 @@ pub async fn render(
     // A payment under way freezes the order: the page waits for it and offers no change.
     let pending = session.pending_payment_id.is_some();
     let waiting = pending && chosen.is_some() && !free;
+    // The attempt under way, read only while there is one.
+    let attempt = match session.pending_payment_id.filter(|_| waiting) {
+        Some(id) => match ctx.store.payment(id).await {
+            Ok(p) => p,
+            Err(e) => return store_failed(req, assets, &e, Some(session.id)),
+        },
+        None => None,
+    };
     let show_qr = pos || chosen == Some(Provider::Spi);
     let total = fmt(totals.total);
     let qr = match (&session.qr_payload, show_qr) {
@@ -377,6 +388,13 @@ pub async fn render(
         csrf,
         waiting,
         chosen_provider: chosen.map(|p| t.provider(p)),
+        continue_to: attempt.as_ref().and_then(|a| {
+            let url = a.redirect_url.clone()?;
+            let name = t.provider(a.provider).to_string();
+            let label = fill(&t.continue_to_provider, &[("provider", &name)]);
+            Some((Plain::built(url), label))
+        }),
+        sandbox: test_mode_sandbox(session, attempt.as_ref()),
         qr,
         spi_account: session
             .fields
@@ -396,6 +414,16 @@ pub async fn render(
         action_base: Plain::built(base),
     };
     html(status, render_page(&body), &policy, cookies)
+}
+
+/// The sandbox's buttons are for a test session's attempt that goes through no account (and
+/// for a point-of-sale code, paid without choosing).
+fn test_mode_sandbox(
+    session: &CheckoutSession,
+    attempt: Option<&crate::domain::payment::Payment>,
+) -> bool {
+    session.environment == crate::domain::session::Environment::Test
+        && attempt.is_none_or(|a| a.account_id.is_none())
 }
 
 /// The provider to pre-select: the one chosen before, or the only one there is.
