@@ -229,7 +229,9 @@ pub async fn render(
     // The payment form may lead to the page of a provider the session offers (Wave's), and
     // nowhere else.
     let offered = checkout::offered_providers(session, &accounts);
-    let provider_origins = offered.iter().filter_map(|p| ctx.adapters.launch_origin(*p));
+    let provider_origins = offered
+        .iter()
+        .filter_map(|p| ctx.adapters.launch_origin(*p));
     let redirects = RedirectOrigins::of(session, provider_origins);
     let policy = PagePolicy {
         frame_ancestors: &org.allowed_origins,
