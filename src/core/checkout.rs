@@ -182,7 +182,7 @@ pub async fn remove_coupon(ctx: &Context, id: Uuid) -> Result<CheckoutSession> {
 }
 
 /// The providers the page offers for a session: those the merchant allows (all, when it did
-/// not say) that can take a payment here. PI-SPI is paid by scanning the session's QR code, so
+/// not say) that take its currency and can take a payment here. PI-SPI is paid by scanning the session's QR code, so
 /// it needs one. The others go through the merchant's account with them (`accounts`: the
 /// providers it has an enabled account with, that caisse can call); in test, the sandbox
 /// stands in for any the merchant has no account with.
@@ -194,6 +194,7 @@ pub fn offered_providers(session: &CheckoutSession, accounts: &[Provider]) -> Ve
     allowed
         .iter()
         .copied()
+        .filter(|p| p.takes(session.fields.currency))
         .filter(|p| match p.start() {
             Start::ScanQrCode => session.qr_payload.is_some(),
             Start::OutsideService => {

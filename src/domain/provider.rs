@@ -35,6 +35,15 @@ impl Provider {
         )
     }
 
+    /// Whether the provider takes payments in `currency`. Wave's Checkout API names XOF only
+    /// (`src/adapters/wave.rs`); the others are not limited here.
+    pub fn takes(self, currency: crate::domain::money::Currency) -> bool {
+        match self {
+            Provider::Wave => currency == crate::domain::money::Currency::Xof,
+            _ => true,
+        }
+    }
+
     /// How a payment with this provider starts.
     pub fn start(self) -> Start {
         match self {

@@ -133,6 +133,10 @@ async fn the_page_shows_what_is_paid_in_the_customers_language(backend: Backend)
         page.text().contains("$12.50") && page.text().contains("<html lang=\"en\""),
         "USD defaults to English"
     );
+    assert!(
+        !page.html.contains("value=\"WAVE\"") && page.html.contains("value=\"CARD\""),
+        "Wave takes XOF only"
+    );
     let page = visit(&app, &format!("/checkout/{}?lang=fr", id_of(&usd)), &[]).await;
     assert!(page.text().contains("12,50 $US"));
 }
