@@ -270,10 +270,16 @@ async fn cancel_at_provider(ctx: &Context, payment: &Payment) {
         if let Ok(reading @ Reading::Succeeded { .. }) =
             call(adapter.read(&credentials, payment)).await
         {
-            let _ = ctx
+            // Settled here, not through `settle`, which may call this again for the attempts it
+            // ends. A failure must not pass unseen: a canceled payment is not read again.
+            if let Err(e) = ctx
                 .store
                 .settle_payment(payment.id, &reading, time::now(), &ctx.public_url)
-                .await;
+                .await
+            {
+                tracing::error!(payment = %payment.id, error = %e,
+                    "money a provider confirmed for a canceled attempt could not be recorded");
+            }
         }
     }
 }
