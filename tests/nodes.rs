@@ -491,6 +491,81 @@ async fn writes_through_two_nodes_at_once_are_both_kept() {
     admin.close().await;
 }
 
+/// The merchant's Wave account, registered through `server` with the key `wave_sn_prod_nodes`
+/// (which `fake` knows); the path of its `webhook_url` below `/providers/`.
+async fn wave_account(
+    client: &Client,
+    server: &Server,
+    key: &str,
+    fake: &wave::FakeWave,
+) -> String {
+    fake.add_api_key("wave_sn_prod_nodes", "Boutique Awa");
+    let res = client
+        .put(server.url("/v1/providers/wave"))
+        .header("X-API-KEY", key)
+        .json(&json!({"api_key": "wave_sn_prod_nodes", "webhook_secret": "whs_nodes"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let account: Value = res.json().await.unwrap();
+    account["webhook_url"]
+        .as_str()
+        .unwrap()
+        .split_once("/providers/")
+        .unwrap()
+        .1
+        .to_string()
+}
+
+/// Registers `server`'s webhook URL for the account (`path` from [`wave_account`]) at Wave.
+fn wave_webhook(fake: &wave::FakeWave, server: &Server, path: &str) {
+    fake.add_webhook(
+        "Boutique Awa",
+        &server.url(&format!("/providers/{path}")),
+        "whs_nodes",
+        wave::WebhookAuth::Signature,
+    );
+}
+
+/// The customer chooses Wave on `server`'s page for session `id`: the pay form's request,
+/// ready to send (with the page's cookie and CSRF token).
+async fn wave_chosen(client: &Client, server: &Server, id: &str) -> reqwest::RequestBuilder {
+    let page = client
+        .get(server.url(&format!("/checkout/{id}")))
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_string())
+        .collect();
+    let html = page.text().await.unwrap();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    let csrf = html[at..at + html[at..].find('"').unwrap()].to_string();
+    client
+        .post(server.url(&format!("/checkout/{id}/pay")))
+        .header("cookie", cookies.join("; "))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("provider", "WAVE"),
+            ("customer_phone", "+221770000000"),
+        ])
+}
+
+/// The merchant's events so far, once a late duplicate would have arrived.
+async fn settled_events(receiver: &Receiver, n: usize) -> Vec<Value> {
+    receiver.wait_for(n).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    receiver
+        .received()
+        .iter()
+        .map(|r| r.json["event"].clone())
+        .collect()
+}
+
 /// The same Wave notification reaches both nodes of one PostgreSQL database at once (Wave
 /// delivers at least once, and a load balancer may send each copy to another node): the
 /// session completes once, with one merchant event.
@@ -500,7 +575,6 @@ async fn two_nodes_receiving_the_same_wave_notification_complete_once() {
         return;
     };
     let fake = wave::FakeWave::start().await;
-    fake.add_api_key("wave_sn_prod_nodes", "Boutique Awa");
     // The master key: the file the first node makes in the shared working directory, which the
     // second node and the command line then read.
     let envs = [
@@ -522,58 +596,15 @@ async fn two_nodes_receiving_the_same_wave_notification_complete_once() {
         &json!({"url": receiver.url}),
     )
     .await;
-    let res = client
-        .put(a.url("/v1/providers/wave"))
-        .header("X-API-KEY", &key)
-        .json(&json!({"api_key": "wave_sn_prod_nodes", "webhook_secret": "whs_nodes"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let account: Value = res.json().await.unwrap();
-    let path = account["webhook_url"]
-        .as_str()
-        .unwrap()
-        .split_once("/providers/")
-        .unwrap()
-        .1;
+    let path = wave_account(&client, &a, &key, &fake).await;
     for node in [&a, &b] {
-        fake.add_webhook(
-            "Boutique Awa",
-            &node.url(&format!("/providers/{path}")),
-            "whs_nodes",
-            wave::WebhookAuth::Signature,
-        );
+        wave_webhook(&fake, node, &path);
     }
 
     // The customer chooses Wave on node a's page.
     let s = post(&client, &a, &key, "/v1/checkout_sessions", &session_body()).await;
     let id = s["checkout_session_id"].as_str().unwrap().to_string();
-    let page = client
-        .get(a.url(&format!("/checkout/{id}")))
-        .send()
-        .await
-        .unwrap();
-    let cookies: Vec<String> = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_string())
-        .collect();
-    let html = page.text().await.unwrap();
-    let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
-    let csrf = &html[at..at + html[at..].find('"').unwrap()];
-    let chosen = client
-        .post(a.url(&format!("/checkout/{id}/pay")))
-        .header("cookie", cookies.join("; "))
-        .form(&[
-            ("csrf", csrf),
-            ("provider", "WAVE"),
-            ("customer_phone", "+221770000000"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let chosen = wave_chosen(&client, &a, &id).await.send().await.unwrap();
     assert_eq!(chosen.status(), 303);
     let launch = chosen.headers()["location"].to_str().unwrap().to_string();
     let wave_session = launch.rsplit('/').next().unwrap().to_string();
@@ -591,19 +622,153 @@ async fn two_nodes_receiving_the_same_wave_notification_complete_once() {
     );
     let read = get(&client, &b, &key, &format!("/v1/checkout_sessions/{id}")).await;
     assert_eq!(read["status"], "completed");
-    receiver.wait_for(1).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let events: Vec<_> = receiver
-        .received()
-        .iter()
-        .map(|r| r.json["event"].clone())
-        .collect();
     assert_eq!(
-        events,
+        settled_events(&receiver, 1).await,
         vec![json!("checkout_session.completed")],
         "one completion, one event"
     );
     receiver.stop().await;
     drop((a, b));
+    admin.close().await;
+}
+
+/// caisse is killed (SIGKILL: nothing graceful) after Wave made the session of a customer's
+/// payment and before caisse wrote Wave's answer; Wave's notification of the money is lost
+/// too. Restarted, caisse finds the session at Wave by the payment's id, and the money
+/// completes the checkout once, with one merchant event.
+async fn killed_between_waves_answer_and_its_own_write(ws: Workspace) {
+    let fake = wave::FakeWave::start().await;
+    let envs = [
+        ("CAISSE_WAVE_API_URL", fake.base_url.as_str()),
+        ("CAISSE_RECONCILE_INTERVAL", "1"),
+        ("CAISSE_SWEEP_INTERVAL", "1"),
+    ];
+    let client = client();
+    let port = free_port();
+    let mut first = ws.serve("first", port, &[], &envs);
+    first.wait_healthy(&client).await;
+    let key = ws.organization_and_key();
+    let receiver = Receiver::start().await;
+    post(
+        &client,
+        &first,
+        &key,
+        "/v1/webhooks",
+        &json!({"url": receiver.url}),
+    )
+    .await;
+    let path = wave_account(&client, &first, &key, &fake).await;
+    wave_webhook(&fake, &first, &path);
+    fake.hold_webhooks(true);
+    let s = post(
+        &client,
+        &first,
+        &key,
+        "/v1/checkout_sessions",
+        &session_body(),
+    )
+    .await;
+    let id = s["checkout_session_id"].as_str().unwrap().to_string();
+
+    // Wave makes the session and is slow to answer; caisse dies while it waits.
+    fake.hang_for(Duration::from_secs(30));
+    let pay = wave_chosen(&client, &first, &id).await;
+    let customer = tokio::spawn(pay.send());
+    let made = |fake: &wave::FakeWave| {
+        fake.requests()
+            .into_iter()
+            .find(|r| r.method == "POST" && r.path == "/v1/checkout/sessions")
+    };
+    for _ in 0..POLL_TRIES {
+        if made(&fake).is_some() {
+            break;
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+    let payment_id = made(&fake).expect("Wave was asked").json()["client_reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    assert!(
+        customer.await.unwrap().is_err(),
+        "no answer from a killed server"
+    );
+    fake.hang_for(Duration::ZERO);
+
+    let mut second = ws.serve("second", port, &[], &envs);
+    second.wait_healthy(&client).await;
+    let payments = get(
+        &client,
+        &second,
+        &key,
+        &format!("/v1/checkout_sessions/{id}/payments"),
+    )
+    .await;
+    let payment = &payments["data"][0];
+    assert_eq!(payment["payment_id"], payment_id.as_str());
+    assert_eq!(payment["status"], "pending");
+    assert!(
+        payment["provider_reference"].is_null(),
+        "Wave's answer was never written"
+    );
+
+    // The customer pays the session Wave made (its page was open on the phone).
+    let found: Value = reqwest::Client::new()
+        .get(format!("{}/v1/checkout/sessions/search", fake.base_url))
+        .query(&[("client_reference", payment_id.as_str())])
+        .bearer_auth("wave_sn_prod_nodes")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let at_wave = found["result"][0]["id"].as_str().unwrap().to_string();
+    fake.pay(&at_wave).await.unwrap();
+    // Read at Wave on the reconciler's backing-off schedule: within 30 s.
+    let mut read = Value::Null;
+    for _ in 0..3 * POLL_TRIES {
+        read = get(
+            &client,
+            &second,
+            &key,
+            &format!("/v1/checkout_sessions/{id}"),
+        )
+        .await;
+        if read["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+    assert_eq!(
+        read["status"],
+        "completed",
+        "{}",
+        second.output_for_diagnosis()
+    );
+    assert_eq!(read["payment"]["payment_id"], payment_id.as_str());
+    // The lost notification arrives after all: nothing more happens.
+    fake.release_webhooks().await;
+    assert_eq!(
+        settled_events(&receiver, 1).await,
+        vec![json!("checkout_session.completed")],
+        "one completion, one event"
+    );
+    receiver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_between_waves_answer_and_its_own_write_on_sqlite() {
+    killed_between_waves_answer_and_its_own_write(Workspace::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_between_waves_answer_and_its_own_write_on_postgres() {
+    let Some((admin, ws, _)) = postgres_workspace().await else {
+        return;
+    };
+    killed_between_waves_answer_and_its_own_write(ws).await;
     admin.close().await;
 }

@@ -3,7 +3,7 @@
 //! from its published API (its module doc says which documented behaviour it relies on), and
 //! a fake of that API in `tests/support/` that follows the documentation.
 //!
-//! Adapters do I/O and nothing else: they never touch the database. `core::payments` calls
+//! Adapters do I/O and nothing else: they never touch the database. `core::attempts` calls
 //! them outside any transaction, with timeouts, and records what they answer. The test
 //! environment's sandbox, which stands in for a provider the merchant has no account with, is
 //! one more implementation ([`sandbox::Sandbox`]).
@@ -164,10 +164,12 @@ pub trait PaymentProvider: Send + Sync {
         payment: &Payment,
     ) -> Result<Reading, ProviderError>;
 
-    /// Stops the attempt at the provider so it can no longer be paid, where the provider can.
+    /// Stops the attempt at the provider so it can no longer be paid, and says how it ended
+    /// there: `Expired` (or `Failed`) when it ended unpaid, `Succeeded` when its money came
+    /// first, `Pending` when the provider cannot stop it and it is still payable.
     async fn cancel(
         &self,
         credentials: &Credentials,
         payment: &Payment,
-    ) -> Result<(), ProviderError>;
+    ) -> Result<Reading, ProviderError>;
 }

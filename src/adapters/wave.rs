@@ -372,18 +372,25 @@ impl PaymentProvider for Wave {
         &self,
         credentials: &Credentials,
         payment: &Payment,
-    ) -> Result<(), ProviderError> {
+    ) -> Result<Reading, ProviderError> {
         let Some(session) = self.find(credentials, payment).await? else {
-            return Ok(());
+            // Never created at Wave: nothing can be paid.
+            return Ok(Reading::Expired);
         };
         if session.checkout_status != "open" {
-            return Ok(());
+            // Completed (money in) or expired already.
+            return Ok(session.reading());
         }
         let url = format!("{}/v1/checkout/sessions/{}/expire", self.base, session.id);
-        // A 409 (completed meanwhile) is an error: the caller then reads it and settles the money.
-        self.send::<serde_json::Value>(self.http.post(url), credentials)
+        match self
+            .send::<serde_json::Value>(self.http.post(url), credentials)
             .await
-            .map(|_| ())
+        {
+            Ok(_) => Ok(Reading::Expired),
+            // 409: completed (or expired) meanwhile; what it became is read.
+            Err(ProviderError::Refused(_)) => self.read(credentials, payment).await,
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use crate::adapters::sandbox::Sandbox;
 use crate::adapters::{
     Attempt, CALL_TIMEOUT, Credentials, Forged, Next, PaymentProvider, ProviderError, Started,
 };
-use crate::domain::payment::{Payment, Reading};
+use crate::domain::payment::{Payment, PaymentStatus, Reading};
 use crate::domain::provider::Provider;
 use crate::domain::provider_account::AccountProvider;
 use crate::domain::session::{CheckoutSession, Environment, Status};
@@ -226,19 +226,16 @@ async fn record(ctx: &Context, payment: &Payment, started: &Started) -> Result<(
 
 /// Settles a payment with what its provider said (a verified notification, a status read, or
 /// the sandbox's button). The same reading twice settles once. Attempts the completion ended
-/// are canceled at their providers.
+/// are left due for the reconciler, which ends them at their providers ([`close`]).
 pub async fn settle(
     ctx: &Context,
     payment_id: Uuid,
     reading: &Reading,
 ) -> Result<Settled, StoreError> {
-    let (settled, others) = ctx
+    let settled = ctx
         .store
         .settle_payment(payment_id, reading, time::now(), &ctx.public_url)
         .await?;
-    for other in others {
-        cancel_at_provider(ctx, &other).await;
-    }
     if settled == Settled::Unmatched {
         tracing::warn!(payment = %payment_id,
             "a payment succeeded that its session could not take; the merchant is told");
@@ -247,39 +244,49 @@ pub async fn settle(
 }
 
 /// Ends the session's attempt under way ("use another method"): canceled here, then at its
-/// provider. If the provider says it was paid after all, it is settled as paid.
+/// provider at once. If the provider says it was paid after all, it is settled as paid; if
+/// the provider cannot be reached, the reconciler keeps trying.
 pub async fn cancel(ctx: &Context, session_id: Uuid) -> Result<(), StoreError> {
+    let now = time::now();
+    let recheck_at = now + ctx.settings.reconcile_interval();
     if let Some(payment) = ctx
         .store
-        .cancel_pending_payment(session_id, time::now())
+        .cancel_pending_payment(session_id, now, recheck_at)
         .await?
     {
-        cancel_at_provider(ctx, &payment).await;
+        close(ctx, &payment).await?;
     }
     Ok(())
 }
 
-/// Stops an attempt at its provider; when that fails, reads it, so money that moved anyway is
-/// settled now (and the reconciler keeps reading it otherwise).
-async fn cancel_at_provider(ctx: &Context, payment: &Payment) {
+/// Ends at its provider an attempt caisse has ended (canceled, failed, or expired with its
+/// session), and settles what the provider says became of it: money that came first is
+/// settled like any other (completing the session if it still can, recorded as unmatched
+/// otherwise); an attempt the provider confirms ended unpaid is no longer read. Until the
+/// provider answers, the payment stays due and the reconciler comes back to it, so money
+/// for an abandoned attempt is found even when its notification is lost. True when it settled.
+pub async fn close(ctx: &Context, payment: &Payment) -> Result<bool, StoreError> {
     let Some((adapter, credentials)) = route(ctx, payment).await else {
-        return;
+        return Ok(false);
     };
-    if let Err(e) = call(adapter.cancel(&credentials, payment)).await {
-        tracing::info!(payment = %payment.id, error = %e, "canceling at the provider failed");
-        if let Ok(reading @ Reading::Succeeded { .. }) =
-            call(adapter.read(&credentials, payment)).await
-        {
-            // Settled here, not through `settle`, which may call this again for the attempts it
-            // ends. A failure must not pass unseen: a canceled payment is not read again.
-            if let Err(e) = ctx
-                .store
-                .settle_payment(payment.id, &reading, time::now(), &ctx.public_url)
-                .await
-            {
-                tracing::error!(payment = %payment.id, error = %e,
-                    "money a provider confirmed for a canceled attempt could not be recorded");
+    let reading = match call(adapter.cancel(&credentials, payment)).await {
+        Ok(reading) => reading,
+        Err(e) => {
+            tracing::info!(payment = %payment.id, error = %e, "ending an attempt at its provider failed");
+            match call(adapter.read(&credentials, payment)).await {
+                Ok(reading) => reading,
+                Err(_) => return Ok(false),
             }
+        }
+    };
+    match reading {
+        Reading::Pending => Ok(false),
+        Reading::Succeeded { .. } => {
+            Ok(settle(ctx, payment.id, &reading).await? != Settled::Unchanged)
+        }
+        Reading::Failed { .. } | Reading::Expired => {
+            ctx.store.stop_reading(payment.id).await?;
+            Ok(false)
         }
     }
 }
@@ -316,9 +323,13 @@ pub async fn sandbox_outcome(
     settle(ctx, payment.id, &reading).await
 }
 
-/// Reads one pending payment at its provider and settles what it says; true when it settled.
-/// A provider that does not answer is read again at the payment's next time.
+/// Reads one payment due at its provider and settles what it says; true when it settled. A
+/// pending one is read; one caisse has ended is ended there too ([`close`]). A provider that
+/// does not answer is read again at the payment's next time.
 pub async fn reconcile_one(ctx: &Context, payment: &Payment) -> Result<bool, StoreError> {
+    if payment.status != PaymentStatus::Pending {
+        return close(ctx, payment).await;
+    }
     let Some((adapter, credentials)) = route(ctx, payment).await else {
         return Ok(false);
     };
@@ -388,17 +399,48 @@ pub async fn notified(
 }
 
 /// The customer is back from the provider: the attempt under way is read at once, so the page
-/// shows where it stands without waiting for a notification.
+/// shows where it stands without waiting for a notification — at most once every
+/// [`RETURN_READ_EVERY`] per payment on each node, so that reloading the return URL (or a
+/// script doing so) cannot spend the merchant's quota at the provider. A return past the limit
+/// shows the page as it stands; the notification and the reconciler settle the payment anyway.
 pub async fn returned(ctx: &Context, session: &CheckoutSession) -> Result<(), StoreError> {
     let Some(pending) = session.pending_payment_id else {
         return Ok(());
     };
+    if !ctx.return_reads.allow(pending) {
+        return Ok(());
+    }
     if let Some(payment) = ctx.store.payment(pending).await?
         && payment.account_id.is_some()
     {
         reconcile_one(ctx, &payment).await?;
     }
     Ok(())
+}
+
+/// How often a customer's return may read one payment at its provider.
+pub const RETURN_READ_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The limit on reads on return: one per payment per [`RETURN_READ_EVERY`].
+pub struct ReturnReads(governor::DefaultKeyedRateLimiter<Uuid>);
+
+impl Default for ReturnReads {
+    fn default() -> ReturnReads {
+        let quota = governor::Quota::with_period(RETURN_READ_EVERY).expect("a period above zero");
+        ReturnReads(governor::RateLimiter::keyed(quota))
+    }
+}
+
+impl ReturnReads {
+    /// Whether `payment` may be read now (and counts the read).
+    fn allow(&self, payment: Uuid) -> bool {
+        let allowed = self.0.check_key(&payment).is_ok();
+        // Forgets payments not read lately, so the table stays as small as the traffic.
+        if self.0.len() > 10_000 {
+            self.0.retain_recent();
+        }
+        allowed
+    }
 }
 
 /// When a pending payment is next read, after `checks` reads: the interval, doubling, at most

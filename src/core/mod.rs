@@ -71,6 +71,9 @@ pub struct Context {
     pub adapters: Arc<crate::adapters::Registry>,
     /// The operator's key, which seals provider credentials at rest.
     pub master_key: Arc<MasterKey>,
+    /// How often a customer's return may read their payment at its provider (see
+    /// `attempts::returned`).
+    pub return_reads: Arc<attempts::ReturnReads>,
 }
 
 /// What the first node to start seals with its master key, so that every later start, on any
@@ -107,6 +110,7 @@ impl Context {
             csrf_key: Arc::new(CsrfKey::new(&csrf_key)),
             qr: Arc::new(QrRenderer::default()),
             master_key: Arc::new(master_key),
+            return_reads: Arc::default(),
         })
     }
 }

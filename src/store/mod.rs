@@ -228,6 +228,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "provider accounts",
         include_str!("../../migrations/sqlite/0008_provider_accounts.sql"),
     ),
+    (
+        9,
+        "closing reads",
+        include_str!("../../migrations/sqlite/0009_closing_reads.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (
@@ -269,6 +274,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         8,
         "provider accounts",
         include_str!("../../migrations/postgres/0008_provider_accounts.sql"),
+    ),
+    (
+        9,
+        "closing reads",
+        include_str!("../../migrations/postgres/0009_closing_reads.sql"),
     ),
 ];
 

@@ -237,23 +237,27 @@ impl Store {
     }
 
     /// Ends the session's payment under way, if there is one: it becomes `canceled` and the
-    /// order can change again. Returns it, to be canceled at its provider too (it may still
-    /// succeed there, and then it is settled like any other).
+    /// order can change again. Returns it, to be ended at its provider too (it may still
+    /// succeed there, and then it is settled like any other); one through a provider account
+    /// is read again from `recheck_at` until its provider confirms it ended.
     pub async fn cancel_pending_payment(
         &self,
         session_id: Uuid,
         at: DateTime<Utc>,
+        recheck_at: DateTime<Utc>,
     ) -> StoreResult<Option<Payment>> {
         let canceled = async {
             Ok(on_pool!(self, write, |pool, d| {
                 let mut tx = pool.begin().await?;
                 let row: Option<PaymentRow> = sqlx::query_as(concat!(
-                    "UPDATE payments SET status = 'canceled', next_check_at = NULL, updated_at = $2 \
+                    "UPDATE payments SET status = 'canceled', updated_at = $2, \
+                     next_check_at = CASE WHEN account_id IS NULL THEN NULL ELSE $3 END \
                      WHERE checkout_session_id = $1 AND status = 'pending' RETURNING ",
                     payment_columns!()
                 ))
                 .bind(session_id)
                 .bind(at)
+                .bind(recheck_at)
                 .fetch_optional(&mut *tx)
                 .await?;
                 release_session!(tx, session_id, row.as_ref().map(|r| r.payment_id), at);
@@ -270,13 +274,17 @@ impl Store {
     /// status, the session's completion when the money completes it (its total and currency
     /// still the payment's, its coupon still applying), and the merchant's event. The same
     /// reading twice settles once: the second changes nothing.
+    ///
+    /// Attempts that end here without the provider saying so — a failure (Wave leaves its
+    /// session payable after one), and the other attempts a completion ends — stay due for
+    /// the reconciler, which ends them at their providers (see [`Store::stop_reading`]).
     pub async fn settle_payment(
         &self,
         payment_id: Uuid,
         reading: &Reading,
         at: DateTime<Utc>,
         public_url: &str,
-    ) -> StoreResult<(Settled, Vec<Payment>)> {
+    ) -> StoreResult<Settled> {
         let mut session_id = None;
         let settled = self
             .settle_in_db(payment_id, reading, at, public_url, &mut session_id)
@@ -294,11 +302,11 @@ impl Store {
         at: DateTime<Utc>,
         public_url: &str,
         session_id: &mut Option<Uuid>,
-    ) -> StoreResult<(Settled, Vec<Payment>)> {
+    ) -> StoreResult<Settled> {
         Ok(on_pool!(self, write, |pool, d| {
             let mut tx = pool.begin().await?;
             let (status, reference, code, message) = match reading {
-                Reading::Pending => return Ok((Settled::Unchanged, Vec::new())),
+                Reading::Pending => return Ok(Settled::Unchanged),
                 Reading::Succeeded { reference, .. } => {
                     ("succeeded", Some(reference.as_str()), None, None)
                 }
@@ -313,8 +321,8 @@ impl Store {
                 "UPDATE payments SET status = $2, provider_reference = COALESCE($3, provider_reference), \
                  failure_code = CASE WHEN $2 = 'succeeded' THEN NULL ELSE COALESCE($4, failure_code) END, \
                  failure_message = CASE WHEN $2 = 'succeeded' THEN NULL ELSE COALESCE($5, failure_message) END, \
-                 next_check_at = NULL, updated_at = $6 \
-                 WHERE payment_id = $1 AND status <> 'succeeded' \
+                 next_check_at = CASE WHEN $2 = 'failed' AND account_id IS NOT NULL THEN $6 END, \
+                 updated_at = $6 WHERE payment_id = $1 AND status <> 'succeeded' \
                  AND ($2 = 'succeeded' OR status = 'pending') RETURNING ",
                 payment_columns!()
             ))
@@ -328,7 +336,7 @@ impl Store {
             .await
             .map_err(|e| super::taken(e, "payment"))?;
             let Some(payment) = row.map(Payment::try_from).transpose()? else {
-                return Ok((Settled::Unchanged, Vec::new()));
+                return Ok(Settled::Unchanged);
             };
             *session_id = Some(payment.checkout_session_id);
             let outcome = match reading {
@@ -348,25 +356,18 @@ impl Store {
             };
             release_session!(tx, payment.checkout_session_id, Some(payment.id), at);
             // Paid: any other attempt still under way is ended, so the customer pays once.
-            let others: Vec<PaymentRow> = if outcome == Settled::Completed {
-                sqlx::query_as(concat!(
-                    "UPDATE payments SET status = 'canceled', next_check_at = NULL, updated_at = $3 \
-                     WHERE checkout_session_id = $1 AND status = 'pending' AND payment_id <> $2 \
-                     RETURNING ",
-                    payment_columns!()
-                ))
+            if outcome == Settled::Completed {
+                sqlx::query(
+                    "UPDATE payments SET status = 'canceled', updated_at = $3, \
+                     next_check_at = CASE WHEN account_id IS NULL THEN NULL ELSE $3 END \
+                     WHERE checkout_session_id = $1 AND status = 'pending' AND payment_id <> $2",
+                )
                 .bind(payment.checkout_session_id)
                 .bind(payment.id)
                 .bind(at)
-                .fetch_all(&mut *tx)
-                .await?
-            } else {
-                Vec::new()
-            };
-            let others = others
-                .into_iter()
-                .map(Payment::try_from)
-                .collect::<StoreResult<Vec<_>>>()?;
+                .execute(&mut *tx)
+                .await?;
+            }
             let event = match outcome {
                 Settled::Completed => Some(EventType::CheckoutSessionCompleted),
                 Settled::Unmatched => Some(EventType::CheckoutSessionPaymentUnmatched),
@@ -384,7 +385,7 @@ impl Store {
                 write_events!(tx, [&event]);
             }
             tx.commit().await?;
-            (outcome, others)
+            outcome
         }))
     }
 }
@@ -448,11 +449,11 @@ macro_rules! complete_with {
 use complete_with;
 
 impl Store {
-    /// Claims up to `limit` pending payments due for a read at their provider: each is given
-    /// its next read time (`next_check` of its count of reads) before it is returned, so
-    /// another node does not read it too meanwhile (and if one did, settling twice is
-    /// harmless). Only payments through a provider account are read: the sandbox and
-    /// scanned codes have nothing to read.
+    /// Claims up to `limit` payments due for a read at their provider — pending ones, and
+    /// ended ones their provider has not confirmed ended yet: each is given its next read
+    /// time (`next_check` of its count of reads) before it is returned, so another node does
+    /// not read it too meanwhile (and if one did, settling twice is harmless). Only payments
+    /// through a provider account are read: the sandbox and scanned codes have nothing to read.
     pub async fn claim_due_payments(
         &self,
         now: DateTime<Utc>,
@@ -466,14 +467,14 @@ impl Store {
                 concat!(
                     "SELECT ",
                     payment_columns!(),
-                    " FROM payments WHERE status = 'pending' AND account_id IS NOT NULL \
-                     AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2"
+                    " FROM payments WHERE next_check_at <= $1 AND account_id IS NOT NULL \
+                     ORDER BY next_check_at LIMIT $2"
                 ),
                 concat!(
                     "SELECT ",
                     payment_columns!(),
-                    " FROM payments WHERE status = 'pending' AND account_id IS NOT NULL \
-                     AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2 \
+                    " FROM payments WHERE next_check_at <= $1 AND account_id IS NOT NULL \
+                     ORDER BY next_check_at LIMIT $2 \
                      FOR UPDATE SKIP LOCKED"
                 ),
             ))
@@ -495,5 +496,20 @@ impl Store {
             due
         });
         rows.into_iter().map(Payment::try_from).collect()
+    }
+}
+
+impl Store {
+    /// An ended payment is no longer read: its provider confirmed it can no longer be paid.
+    pub async fn stop_reading(&self, payment_id: Uuid) -> StoreResult<()> {
+        on_pool!(self, write, |pool, d| {
+            sqlx::query(
+                "UPDATE payments SET next_check_at = NULL WHERE payment_id = $1 AND status <> 'pending'",
+            )
+            .bind(payment_id)
+            .execute(&mut *pool)
+            .await?;
+        });
+        Ok(())
     }
 }

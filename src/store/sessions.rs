@@ -366,9 +366,11 @@ impl Store {
             {
                 return Ok(Completion::CouponUsedUp);
             }
-            // Paid another way: an attempt still under way ends here.
+            // Paid another way: an attempt still under way ends here, and is due at once for
+            // the reconciler, which ends it at its provider (see `Store::claim_due_payments`).
             sqlx::query(
-                "UPDATE payments SET status = 'canceled', next_check_at = NULL, updated_at = $2 \
+                "UPDATE payments SET status = 'canceled', updated_at = $2, \
+                 next_check_at = CASE WHEN account_id IS NULL THEN NULL ELSE $2 END \
                  WHERE checkout_session_id = $1 AND status = 'pending'",
             )
             .bind(session.id)
@@ -496,9 +498,11 @@ impl Store {
             let mut events = Vec::with_capacity(sessions.len());
             for s in &sessions {
                 // An attempt still under way ends with its session (its provider's deadline,
-                // if it had one, has passed); should its money come after all, it is recorded.
+                // if it had one, has passed); the reconciler ends it at its provider too, and
+                // should its money come after all, it is recorded.
                 sqlx::query(
-                    "UPDATE payments SET status = 'expired', next_check_at = NULL, updated_at = $2 \
+                    "UPDATE payments SET status = 'expired', updated_at = $2, \
+                     next_check_at = CASE WHEN account_id IS NULL THEN NULL ELSE $2 END \
                      WHERE checkout_session_id = $1 AND status = 'pending'",
                 )
                 .bind(s.id)

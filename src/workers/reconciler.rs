@@ -1,8 +1,11 @@
 //! The reconciler: pending payments are read from their providers, so a notification that was
 //! lost (or never sent) delays a completion and never loses it. A payment is first read
 //! `CAISSE_RECONCILE_INTERVAL` seconds after it starts, then less and less often (doubling, at
-//! most ten minutes apart) until it settles or its session ends. Several nodes may reconcile
-//! one PostgreSQL database: each claims the payments it reads.
+//! most ten minutes apart) until it settles or its session ends. An attempt caisse ended
+//! (the customer chose another method, the session was paid another way or expired, the
+//! attempt failed here) is ended at its provider the same way, and read until the provider
+//! confirms it can no longer be paid: its money, if it came first, is settled. Several nodes
+//! may reconcile one PostgreSQL database: each claims the payments it reads.
 
 use super::Stopping;
 use crate::core::{Context, attempts};
@@ -11,7 +14,7 @@ use crate::domain::time;
 /// Payments read per pass.
 const BATCH: i64 = 50;
 
-/// One pass: read every pending payment that is due and settle what its provider says.
+/// One pass: read every payment that is due and settle what its provider says.
 pub async fn reconcile(ctx: &Context) -> Result<usize, crate::store::StoreError> {
     let now = time::now();
     let interval = ctx.settings.reconcile_interval();

@@ -391,9 +391,9 @@ async fn money_for_an_abandoned_attempt_completes_and_a_second_is_unmatched(back
         return;
     };
     let (id, first) = shop.choose_wave().await;
-    // Wave is down while the customer switches methods: the attempt ends here, not at Wave.
-    // Two calls fail: finding the session to expire it, and reading it instead.
-    shop.wave.fail_next(2, 500);
+    // Wave cannot expire sessions while the customer switches methods (and after): each
+    // attempt ends here, and stays payable at Wave.
+    shop.wave.fail_expiries(true);
     let res = submit(&shop.app, &format!("/checkout/{id}"), "/pay/reset", &[]).await;
     assert_eq!(res.status(), 303);
     assert_eq!(shop.payments(&id).await[0]["status"], "canceled");
@@ -404,9 +404,8 @@ async fn money_for_an_abandoned_attempt_completes_and_a_second_is_unmatched(back
     let (second, _) = shop.choose_again(&id).await;
     let second = second.expect("a second attempt at Wave");
 
-    // Wave is down again while the first attempt's money comes: the second cannot be ended at
-    // Wave (finding it, then reading it, fail).
-    shop.wave.fail_next(2, 500);
+    // The first attempt's money comes; the second, ended by that completion, cannot be
+    // expired at Wave either.
     shop.wave.pay(&first).await.unwrap();
     let done = shop.wait_status(&id, "completed").await;
     assert_eq!(
@@ -452,6 +451,167 @@ async fn money_for_an_abandoned_attempt_completes_and_a_second_is_unmatched(back
         shop.session(&id).await["payment"]["payment_id"],
         shop.payments(&id).await[1]["payment_id"]
     );
+}
+
+/// An abandoned attempt Wave could not expire is read until Wave says how it ended: paid
+/// there with its notification lost, its money still completes the session, once.
+async fn an_abandoned_attempt_paid_without_a_notification_is_found(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    let (id, first) = shop.choose_wave().await;
+    shop.wave.fail_expiries(true);
+    shop.wave.hold_webhooks(true);
+    let res = submit(&shop.app, &format!("/checkout/{id}"), "/pay/reset", &[]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(shop.payments(&id).await[0]["status"], "canceled");
+    shop.wave.pay(&first).await.unwrap();
+    let done = shop.wait_status(&id, "completed").await;
+    assert_eq!(done["status"], "completed", "read from Wave, unnotified");
+    assert_eq!(done["payment"]["status"], "succeeded");
+    // The notification comes late after all: nothing more happens.
+    shop.wave.release_webhooks().await;
+    let events = shop.settled_events(1).await;
+    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+    assert_eq!(shop.payments(&id).await.len(), 1);
+}
+
+/// A session the merchant reports paid another way while a Wave attempt is under way: the
+/// attempt is ended at Wave too, so the customer cannot pay twice; if Wave is down then, it
+/// is ended once Wave is back.
+async fn a_session_paid_another_way_ends_its_wave_attempt_at_wave(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    let (id, wave_id) = shop.choose_wave().await;
+    shop.wave.fail_expiries(true);
+    let report = json!({"provider": "ORANGE", "provider_reference": "om-77", "amount_paid": 10000});
+    let res = shop
+        .app
+        .post_json(
+            &format!("/v1/checkout_sessions/{id}/complete"),
+            &shop.app.key,
+            &report,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let statuses: Vec<_> = shop
+        .payments(&id)
+        .await
+        .iter()
+        .map(|p| p["status"].clone())
+        .collect();
+    assert_eq!(statuses, vec![json!("canceled"), json!("succeeded")]);
+    // Tried, and tried again while Wave's expiry fails.
+    let expiries = || {
+        shop.wave
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/expire"))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while expiries() < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(expiries() >= 2, "{:?}", shop.wave.requests());
+    assert_eq!(
+        shop.wave.session(&wave_id).unwrap()["checkout_status"],
+        "open"
+    );
+    shop.wave.fail_expiries(false);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while shop.wave.session(&wave_id).unwrap()["checkout_status"] == "open"
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        shop.wave.session(&wave_id).unwrap()["checkout_status"],
+        "expired"
+    );
+    assert!(
+        shop.wave.pay(&wave_id).await.is_err(),
+        "cannot be paid twice"
+    );
+    // Once Wave confirmed it, the attempt is no longer read.
+    let seen = shop.wave.requests().len();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(shop.wave.requests().len(), seen);
+    let events = shop.settled_events(1).await;
+    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+}
+
+/// A failed Wave payment leaves Wave's session payable; caisse ends it there, so a customer
+/// who tries again here pays one new attempt, not the old one too.
+async fn a_failed_attempt_is_ended_at_wave(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    let (id, wave_id) = shop.choose_wave().await;
+    shop.wave
+        .fail(&wave_id, "insufficient-funds")
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while shop.wave.session(&wave_id).unwrap()["checkout_status"] == "open"
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        shop.wave.session(&wave_id).unwrap()["checkout_status"],
+        "expired"
+    );
+    let payment = &shop.payments(&id).await[0];
+    assert_eq!(payment["status"], "failed");
+    assert_eq!(payment["failure_code"], "insufficient-funds");
+    let s = shop.session(&id).await;
+    assert_eq!(s["status"], "open", "the customer may try again");
+    let (again, _) = shop.choose_again(&id).await;
+    shop.wave.pay(&again.expect("a new attempt")).await.unwrap();
+    assert_eq!(
+        shop.wait_status(&id, "completed").await["status"],
+        "completed"
+    );
+    let events = shop.settled_events(2).await;
+    assert_eq!(
+        kinds(&events),
+        vec![
+            "checkout_session.completed",
+            "checkout_session.payment_failed"
+        ]
+    );
+}
+
+/// The return URL reads the payment at Wave, but a customer (or a script) reloading it does not
+/// make caisse call Wave on every load: the merchant's quota there is not caisse's to spend.
+async fn returning_again_and_again_reads_wave_rarely(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    let (id, _) = shop.choose_wave().await;
+    let reads = || {
+        shop.wave
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "GET")
+            .count()
+    };
+    let before = reads();
+    for _ in 0..20 {
+        let back = shop
+            .app
+            .client
+            .get(shop.app.url(&format!("/checkout/{id}/return")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(back.status(), 303);
+    }
+    // One read for the returns, and the reconciler's own (every second or more).
+    let made = reads() - before;
+    assert!((1..=3).contains(&made), "{made} reads for 20 returns");
 }
 
 /// A session is not expired under a Wave payment before Wave's own deadline: money that comes
@@ -528,6 +688,10 @@ crate::on_both_backends!(
     a_lost_creation_answer_is_found_again,
     another_method_expires_the_wave_session,
     money_for_an_abandoned_attempt_completes_and_a_second_is_unmatched,
+    an_abandoned_attempt_paid_without_a_notification_is_found,
+    a_session_paid_another_way_ends_its_wave_attempt_at_wave,
+    a_failed_attempt_is_ended_at_wave,
+    returning_again_and_again_reads_wave_rarely,
     expiry_waits_for_a_pending_wave_payment,
     wave_hanging_is_given_up_on_and_found_again,
 );

@@ -77,7 +77,7 @@
 //!   first. Rotation by duplication is two [`FakeWave::add_webhook`] calls.
 //!
 //! Every knob for failure tests is a method of [`FakeWave`] with its own doc comment. The API
-//! knobs (`fail_next`, `hang_for`, `lose_next_creation_answer`) apply to `/v1/…` only, never to
+//! knobs (`fail_next`, `fail_expiries`, `hang_for`, `lose_next_creation_answer`) apply to `/v1/…` only, never to
 //! the launch page. Nothing listens beyond 127.0.0.1, and every wait is bounded.
 
 #![allow(dead_code)]
@@ -314,6 +314,17 @@ impl FakeWave {
             .extend(std::iter::repeat_n(status, n));
     }
 
+    /// Failure knob: while on, every `POST …/expire` is answered 500 `internal-server-error`
+    /// and expires nothing (one endpoint of Wave failing while the others answer).
+    pub fn fail_expiries(&self, fail: bool) {
+        self.inner().failing_expiries = fail;
+    }
+
+    /// Ends [`FakeWave::fail_next`] early: Wave answers normally again.
+    pub fn recover(&self) {
+        self.inner().fail_next.clear();
+    }
+
     /// Failure knob: every API call is answered only after `delay` (until called again with
     /// `Duration::ZERO`), so a client's timeout fires first. The call takes effect before the
     /// wait: a creation whose client gave up has still created its session, as happens when an
@@ -518,6 +529,7 @@ struct Inner {
     requests: Vec<ApiRequest>,
     deliveries: Vec<Delivery>,
     fail_next: VecDeque<u16>,
+    failing_expiries: bool,
     hang: Duration,
     lose_creations: usize,
     retry_tries: u32,
@@ -538,6 +550,7 @@ impl Default for Inner {
             requests: Vec::new(),
             deliveries: Vec::new(),
             fail_next: VecDeque::new(),
+            failing_expiries: false,
             hang: Duration::ZERO,
             lose_creations: 0,
             retry_tries: 3,
@@ -921,8 +934,10 @@ async fn api(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> Htt
     let (answer, hang) = {
         let mut inner = state.lock();
         let business = authenticate(&inner, &req);
+        let expiry = req.method() == "POST" && req.path().ends_with("/expire");
         let answer = match (inner.fail_next.pop_front(), &business) {
             (Some(status), _) => failure(status),
+            (None, _) if expiry && inner.failing_expiries => failure(500),
             (None, Err(refused)) => refused.clone(),
             (None, Ok(business)) => route(&mut inner, &state.base_url, &req, &body, business),
         };
