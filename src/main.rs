@@ -58,6 +58,24 @@ enum Command {
         #[command(subcommand)]
         action: ProviderAction,
     },
+    /// The master key that seals provider credentials.
+    MasterKey {
+        #[command(subcommand)]
+        action: MasterKeyAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum MasterKeyAction {
+    /// The master key is lost: make the key now configured this database's, forgetting every
+    /// provider account's credentials (sealed with the lost key, they cannot be read). Each
+    /// account is disabled and keeps its id and webhook URL until its merchant sets its
+    /// credentials again. Nothing changes when the configured key is already the database's.
+    Reset {
+        /// Required: every provider account's credentials are forgotten.
+        #[arg(long, required = true)]
+        forget_credentials: bool,
+    },
 }
 
 /// The organization and environment an operator's command acts for.
@@ -267,9 +285,26 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         return serve(settings, store).await;
     }
     let master_key = startup::master_key(&settings)?;
+    if let Command::MasterKey {
+        action: MasterKeyAction::Reset { .. },
+    } = command
+    {
+        match caisse::core::reset_master_key(&store, &master_key).await? {
+            None => println!("the configured master key is already this database's"),
+            Some(n) => {
+                println!("the configured master key is now this database's");
+                eprintln!(
+                    "The credentials of {n} provider account(s) were forgotten and the accounts \
+                     disabled: each merchant sets them again (PUT /v1/providers/{{code}})."
+                );
+            }
+        }
+        store.close().await;
+        return Ok(());
+    }
     let ctx = Context::load(store, settings, master_key).await?;
     match command {
-        Command::Serve => unreachable!("handled above"),
+        Command::Serve | Command::MasterKey { .. } => unreachable!("handled above"),
         Command::Migrate => println!("database is up to date"),
         Command::Organization {
             action:

@@ -2,7 +2,8 @@
 //! executable, a fresh SQLite file in a directory of its own, configuration through the
 //! environment only. `caisse provider …` sets, lists and removes accounts as the API does,
 //! printing no secret; the key file is made private on a first start, kept afterwards, and
-//! refused when others can read it; a key that is not the database's is refused.
+//! refused when others can read it; a key that is not the database's is refused, and a lost
+//! one is replaced by forgetting the credentials it sealed.
 
 #[path = "support/process.rs"]
 mod process;
@@ -319,4 +320,77 @@ fn a_key_that_is_not_the_databases_or_not_a_key_is_refused() {
         .unwrap();
     let err = failed("a key file without a key", &out);
     assert!(err.contains("must hold 64 hexadecimal digits"), "{err}");
+}
+
+/// The key file is lost: caisse refuses the key it makes next, and says how to go on; `caisse
+/// master-key reset --forget-credentials` adopts it, forgetting every account's credentials
+/// (the accounts disabled, their ids and webhook URLs kept), and the merchant sets them again.
+fn a_lost_master_key_is_replaced_by_forgetting_the_credentials(ws: Workspace) {
+    let port = free_port();
+    let org = organization(&ws, port);
+    let fields = [
+        "provider",
+        "set",
+        "--organization",
+        &org,
+        "wave",
+        "--field",
+        &format!("api_key={API_KEY}"),
+        "--field",
+        &format!("webhook_secret={WEBHOOK_SECRET}"),
+    ];
+    let account = json_of("provider set", &ws.run(port, &fields));
+    let list = ["provider", "list", "--organization", &org];
+
+    std::fs::remove_file(ws.dir.join("caisse.key")).unwrap();
+    let err = failed("a new key", &ws.run(port, &list));
+    assert!(err.contains("caisse master-key reset"), "{err}");
+    let err = failed(
+        "a reset without saying so",
+        &ws.run(port, &["master-key", "reset"]),
+    );
+    assert!(err.contains("--forget-credentials"), "{err}");
+
+    let reset = ["master-key", "reset", "--forget-credentials"];
+    let out = ws.run(port, &reset);
+    assert!(
+        succeeded("reset", &out).contains("now this database's"),
+        "{out:?}"
+    );
+    assert!(text(&out.stderr).contains("1 provider account"), "{out:?}");
+    let out = ws.run(port, &reset);
+    assert!(
+        succeeded("reset again", &out).contains("already this database's"),
+        "{out:?}"
+    );
+
+    let forgotten = json_of("provider list", &ws.run(port, &list));
+    let forgotten = &forgotten["data"][0];
+    assert_eq!(forgotten["account_id"], account["account_id"]);
+    assert_eq!(forgotten["webhook_url"], account["webhook_url"]);
+    assert_eq!(forgotten["enabled"], false);
+    assert_eq!(
+        forgotten["credentials"],
+        serde_json::json!({"api_key": null, "webhook_secret": null, "webhook_auth": null})
+    );
+    let again = json_of("provider set again", &ws.run(port, &fields));
+    assert_eq!(again["account_id"], account["account_id"]);
+    assert_eq!(again["enabled"], true);
+    assert_eq!(again["credentials"], account["credentials"]);
+}
+
+#[test]
+fn a_lost_master_key_is_replaced_by_forgetting_the_credentials_on_sqlite() {
+    a_lost_master_key_is_replaced_by_forgetting_the_credentials(Workspace::new());
+}
+
+#[tokio::test]
+async fn a_lost_master_key_is_replaced_by_forgetting_the_credentials_on_postgres() {
+    let Some((admin, base, name)) = postgres_database().await else {
+        return;
+    };
+    let mut ws = Workspace::new();
+    ws.database_url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+    a_lost_master_key_is_replaced_by_forgetting_the_credentials(ws);
+    admin.close().await;
 }

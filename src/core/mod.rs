@@ -86,19 +86,11 @@ impl Context {
     pub async fn load(store: Store, settings: Settings, master_key: MasterKey) -> Result<Context> {
         let csrf_key = store.server_secret("csrf").await?;
         let adapters = Arc::new(crate::adapters::Registry::new(&settings));
-        let (name, plain, aad) = KEY_CHECK;
-        let sealed = store
-            .server_value(name, master_key.seal(plain, aad).as_bytes())
-            .await?;
-        let same_key = std::str::from_utf8(&sealed)
-            .ok()
-            .and_then(|sealed| master_key.open(sealed, aad).ok())
-            .is_some();
-        if !same_key {
+        if !holds_the_key(&store, &master_key).await? {
             return Err(Error::Sealed(
                 "the master key is not the one this database's provider credentials are sealed \
                  with: start caisse with that key (every node needs the same \
-                 CAISSE_MASTER_KEY or key file)"
+                 CAISSE_MASTER_KEY or key file); if it is lost, see `caisse master-key reset`"
                     .into(),
             ));
         }
@@ -113,6 +105,38 @@ impl Context {
             return_reads: Arc::default(),
         })
     }
+}
+
+/// Whether `master_key` is the key this database's secrets are sealed with (the first key it
+/// saw, when it has seen none).
+async fn holds_the_key(store: &Store, master_key: &MasterKey) -> Result<bool> {
+    let (name, plain, aad) = KEY_CHECK;
+    let sealed = store
+        .server_value(name, master_key.seal(plain, aad).as_bytes())
+        .await?;
+    Ok(std::str::from_utf8(&sealed)
+        .ok()
+        .and_then(|sealed| master_key.open(sealed, aad).ok())
+        .is_some())
+}
+
+/// For an operator who lost the master key: `master_key` becomes the database's, and every
+/// provider account's credentials — sealed with the lost key, and unreadable without it — are
+/// forgotten, in one transaction. Each account is disabled and keeps its id (so its webhook
+/// URL) until its merchant sets its credentials again. A payment under way through one is read
+/// again once they do. `None`, changing nothing, when `master_key` already is the database's;
+/// else how many accounts lost their credentials.
+pub async fn reset_master_key(store: &Store, master_key: &MasterKey) -> Result<Option<u64>> {
+    if holds_the_key(store, master_key).await? {
+        return Ok(None);
+    }
+    let (name, plain, aad) = KEY_CHECK;
+    let check = master_key.seal(plain, aad);
+    Ok(Some(
+        store
+            .forget_credentials(name, check.as_bytes(), crate::domain::time::now())
+            .await?,
+    ))
 }
 
 /// Whether the store can serve, for `/readyz`: it answers, and takes writes.

@@ -166,3 +166,36 @@ impl Store {
         Ok(removed > 0)
     }
 }
+
+impl Store {
+    /// Forgets every provider account's credentials (disabled, no hints, ids kept) and stores
+    /// `check` as the server value `name`, in one transaction: the master key is replaced.
+    /// Returns how many accounts there were.
+    pub async fn forget_credentials(
+        &self,
+        name: &str,
+        check: &[u8],
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        Ok(on_pool!(self, write, |pool, d| {
+            let mut tx = pool.begin().await?;
+            let forgotten = sqlx::query(
+                "UPDATE provider_accounts SET credentials = '', hints = $1, enabled = $2, \
+                 updated_at = $3",
+            )
+            .bind(Json(BTreeMap::<String, String>::new()))
+            .bind(false)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query("UPDATE server_secrets SET value = $2 WHERE name = $1")
+                .bind(name)
+                .bind(check)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            forgotten
+        }))
+    }
+}
