@@ -1,8 +1,8 @@
 //! Paying with Wave, over HTTP, against the local fake of Wave's API (`tests/support/wave.rs`):
 //! the customer's path from the page to Wave's launch page and back, and every way it can go
-//! wrong — forged, stale and duplicate notifications, a lost notification, Wave answering 500,
-//! a lost creation answer, a method switched, and money for an attempt the customer had
-//! abandoned. Each ends in exactly one completion and one merchant event, or none.
+//! wrong — forged, stale and duplicate notifications, a lost notification, one racing the
+//! customer's return, Wave answering 500 or hanging, a lost creation answer, a method
+//! switched, and money for an attempt the customer had abandoned. Each ends in exactly one completion and one merchant event, or none.
 
 use std::time::{Duration, Instant};
 
@@ -584,6 +584,44 @@ async fn a_failed_attempt_is_ended_at_wave(backend: Backend) {
     );
 }
 
+/// The customer comes back from Wave the moment its notification arrives: the return's read
+/// and the notification settle the same payment at once, and each session completes once,
+/// with one event.
+async fn a_notification_racing_the_customers_return_completes_once(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    shop.wave.hold_webhooks(true);
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (id, wave_id) = shop.choose_wave().await;
+        shop.wave.pay(&wave_id).await.unwrap();
+        ids.push(id);
+    }
+    let returns: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let back = shop.app.url(&format!("/checkout/{id}/return"));
+            tokio::spawn(shop.app.client.get(back).send())
+        })
+        .collect();
+    let deliveries = shop.wave.release_webhooks().await;
+    for back in returns {
+        assert_eq!(back.await.unwrap().unwrap().status(), 303);
+    }
+    assert!(
+        deliveries.iter().all(|d| d.outcome == Ok(200)),
+        "{deliveries:?}"
+    );
+    for id in &ids {
+        let s = shop.session(id).await;
+        assert_eq!(s["status"], "completed");
+        assert_eq!(shop.payments(id).await.len(), 1);
+    }
+    let events = shop.settled_events(3).await;
+    assert_eq!(kinds(&events), vec!["checkout_session.completed"; 3]);
+}
+
 /// The return URL reads the payment at Wave, but a customer (or a script) reloading it does not
 /// make caisse call Wave on every load: the merchant's quota there is not caisse's to spend.
 async fn returning_again_and_again_reads_wave_rarely(backend: Backend) {
@@ -692,6 +730,7 @@ crate::on_both_backends!(
     a_session_paid_another_way_ends_its_wave_attempt_at_wave,
     a_failed_attempt_is_ended_at_wave,
     returning_again_and_again_reads_wave_rarely,
+    a_notification_racing_the_customers_return_completes_once,
     expiry_waits_for_a_pending_wave_payment,
     wave_hanging_is_given_up_on_and_found_again,
 );
