@@ -289,9 +289,20 @@ async fn wave_answering_500_leaves_the_session_payable(backend: Backend) {
     };
     let id = id_of(&shop.app.session(&session_body()).await);
     shop.wave.fail_next(1, 500);
-    let (launch, status) = shop.choose_again(&id).await;
-    assert_eq!((launch, status), (None, 502));
-    let page = visit(&shop.app, &format!("/checkout/{id}"), &[]).await;
+    let path = format!("/checkout/{id}");
+    let pay = [("provider", "WAVE"), ("customer_phone", "+221770000000")];
+    let res = submit(&shop.app, &path, "/pay", &pay).await;
+    assert_eq!(res.status(), 502);
+    let told = res.text().await.unwrap();
+    assert!(
+        told.contains("Wave ne répond pas pour le moment. Réessayez"),
+        "{told}"
+    );
+    assert!(
+        told.contains("/pay/reset"),
+        "another method can be chosen: {told}"
+    );
+    let page = visit(&shop.app, &path, &[]).await;
     assert_eq!(
         shop.payments(&id).await[0]["status"],
         "pending",
