@@ -18,7 +18,13 @@ use secrecy::ExposeSecret;
 /// What a create may set.
 pub const WRITABLE: &[&str] = &["url", "events"];
 /// What the server sets.
-pub const READ_ONLY: &[&str] = &["webhook_id", "environment", "created_at"];
+pub const READ_ONLY: &[&str] = &[
+    "webhook_id",
+    "environment",
+    "status",
+    "disabled_at",
+    "created_at",
+];
 
 /// Endpoints an organization may have in one environment.
 const MAX_ENDPOINTS: usize = 16;
@@ -45,6 +51,15 @@ pub struct EndpointView<'a> {
     /// From the API key: the endpoint receives only that environment's events.
     #[schema(read_only, inline, value_type = Environment)]
     pub environment: &'a str,
+    /// `enabled`; `disabled` once every attempt to deliver to it has failed for a day: its
+    /// pending deliveries then failed, and it receives no new events until
+    /// `POST /webhooks/{webhook_id}/enable`.
+    #[schema(read_only, example = "enabled", pattern = "^(enabled|disabled)$")]
+    pub status: &'static str,
+    /// When it was disabled; null while enabled.
+    #[serde(serialize_with = "time::serde_rfc3339::option::serialize")]
+    #[schema(read_only, value_type = Option<String>, format = DateTime)]
+    pub disabled_at: Option<DateTime<Utc>>,
     /// When the endpoint was registered (RFC 3339, UTC, milliseconds).
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
     #[schema(read_only, value_type = String, format = DateTime)]
@@ -70,6 +85,12 @@ pub fn endpoint_view(e: &WebhookEndpoint) -> EndpointView<'_> {
         url: &e.url,
         events: e.events.split(',').filter_map(|t| t.parse().ok()).collect(),
         environment: &e.environment,
+        status: if e.disabled_at.is_some() {
+            "disabled"
+        } else {
+            "enabled"
+        },
+        disabled_at: e.disabled_at,
         created_at: e.created_at,
     }
 }
@@ -255,6 +276,7 @@ pub async fn create(ctx: &Context, caller: &Caller, body: &Map<String, Value>) -
         secret: apikey::webhook_secret(),
         created_at: time::now(),
         deleted_at: None,
+        disabled_at: None,
     };
     ctx.store.insert_webhook_endpoint(&endpoint).await?;
     Ok(Created(endpoint))
@@ -277,6 +299,13 @@ pub async fn retrieve(ctx: &Context, caller: &Caller, id: Uuid) -> Result<Webhoo
                 && e.environment == caller.environment.as_str()
         })
         .ok_or(Error::NotFound("webhook endpoint"))
+}
+
+/// Enables an endpoint its failures disabled (an enabled one is left as it is).
+pub async fn enable(ctx: &Context, caller: &Caller, id: Uuid) -> Result<WebhookEndpoint> {
+    retrieve(ctx, caller, id).await?;
+    ctx.store.enable_webhook_endpoint(id).await?;
+    retrieve(ctx, caller, id).await
 }
 
 pub async fn delete(ctx: &Context, caller: &Caller, id: Uuid) -> Result<()> {

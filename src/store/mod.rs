@@ -233,6 +233,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "closing reads",
         include_str!("../../migrations/sqlite/0009_closing_reads.sql"),
     ),
+    (
+        10,
+        "endpoint health",
+        include_str!("../../migrations/sqlite/0010_endpoint_health.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (
@@ -279,6 +284,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         9,
         "closing reads",
         include_str!("../../migrations/postgres/0009_closing_reads.sql"),
+    ),
+    (
+        10,
+        "endpoint health",
+        include_str!("../../migrations/postgres/0010_endpoint_health.sql"),
     ),
 ];
 

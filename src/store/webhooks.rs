@@ -25,6 +25,8 @@ pub struct WebhookEndpoint {
     pub secret: SecretString,
     pub created_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// When it was disabled for failing every attempt for a day; `None` while enabled.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 /// A delivery a worker has claimed, with what it needs to make the attempt.
@@ -106,7 +108,7 @@ macro_rules! write_events {
             .await?;
             let endpoints: Vec<(uuid::Uuid, String)> = sqlx::query_as(
                 "SELECT id, events FROM webhook_endpoints WHERE organization_id = $1 \
-                 AND environment = $2 AND deleted_at IS NULL",
+                 AND environment = $2 AND deleted_at IS NULL AND disabled_at IS NULL",
             )
             .bind(event.organization_id)
             .bind(&event.environment)
@@ -132,6 +134,21 @@ macro_rules! write_events {
     }};
 }
 pub(super) use write_events;
+
+/// The ids of the deliveries [`Store::claim_deliveries`] takes ($1 now, $3 how many, $4 the
+/// most per endpoint): due and not held, numbered per endpoint oldest first, each endpoint's
+/// count starting after the deliveries of it already held.
+macro_rules! due_deliveries {
+    () => {
+        "SELECT id FROM (SELECT d.id, d.next_attempt_at, \
+         ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) \
+         + (SELECT COUNT(*) FROM webhook_deliveries h WHERE h.endpoint_id = d.endpoint_id \
+            AND h.status = 'pending' AND h.locked_until > $1) AS turn \
+         FROM webhook_deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
+         AND (d.locked_until IS NULL OR d.locked_until <= $1)) due \
+         WHERE turn <= $4 ORDER BY next_attempt_at, id LIMIT $3"
+    };
+}
 
 impl Store {
     pub async fn insert_webhook_endpoint(&self, e: &WebhookEndpoint) -> StoreResult<()> {
@@ -181,6 +198,21 @@ impl Store {
         }))
     }
 
+    /// Enables a disabled endpoint again: it receives new events from now on, its run of
+    /// failures forgotten.
+    pub async fn enable_webhook_endpoint(&self, id: Uuid) -> StoreResult<()> {
+        on_pool!(self, write, |pool, d| {
+            sqlx::query(
+                "UPDATE webhook_endpoints SET disabled_at = NULL, failing_since = NULL \
+                 WHERE id = $1 AND deleted_at IS NULL",
+            )
+            .bind(id)
+            .execute(&mut *pool)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// Stops an endpoint: no new deliveries, and pending ones end as failed when next tried.
     /// Its record and deliveries are kept.
     pub async fn delete_webhook_endpoint(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
@@ -200,30 +232,39 @@ impl Store {
     /// and logs the attempt about to be made, before it is made: a node killed while an attempt
     /// is under way leaves it in the log, unfinished, so the log holds every request an
     /// endpoint may have seen. On PostgreSQL, rows another node holds are skipped.
+    ///
+    /// No endpoint has more than `per_endpoint` deliveries held at once (those held already,
+    /// on any node, count), oldest due first: an endpoint that is slow to answer, or never
+    /// answers, waits for its own attempts and takes no one else's turn.
     pub async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
         lock_until: DateTime<Utc>,
         limit: i64,
+        per_endpoint: i64,
     ) -> StoreResult<Vec<DueDelivery>> {
         Ok(on_pool!(self, write, |pool, d| {
             let mut tx = pool.begin().await?;
             let claimed: Vec<(Uuid,)> = sqlx::query_as(sql(
                 d,
-                "UPDATE webhook_deliveries SET locked_until = $2, attempts = attempts + 1, \
-                 updated_at = $1 WHERE id IN (SELECT id FROM webhook_deliveries \
-                 WHERE status = 'pending' AND next_attempt_at <= $1 \
-                 AND (locked_until IS NULL OR locked_until <= $1) \
-                 ORDER BY next_attempt_at LIMIT $3) RETURNING id",
-                "UPDATE webhook_deliveries SET locked_until = $2, attempts = attempts + 1, \
-                 updated_at = $1 WHERE id IN (SELECT id FROM webhook_deliveries \
-                 WHERE status = 'pending' AND next_attempt_at <= $1 \
-                 AND (locked_until IS NULL OR locked_until <= $1) \
-                 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id",
+                concat!(
+                    "UPDATE webhook_deliveries SET locked_until = $2, attempts = attempts + 1, \
+                     updated_at = $1 WHERE id IN (",
+                    due_deliveries!(),
+                    ") RETURNING id"
+                ),
+                concat!(
+                    "UPDATE webhook_deliveries SET locked_until = $2, attempts = attempts + 1, \
+                     updated_at = $1 WHERE id IN (SELECT id FROM webhook_deliveries WHERE id IN (",
+                    due_deliveries!(),
+                    ") FOR UPDATE SKIP LOCKED) AND (locked_until IS NULL OR locked_until <= $1) \
+                     RETURNING id"
+                ),
             ))
             .bind(now)
             .bind(lock_until)
             .bind(limit)
+            .bind(per_endpoint)
             .fetch_all(&mut *tx)
             .await?;
             let mut due = Vec::with_capacity(claimed.len());
@@ -259,18 +300,21 @@ impl Store {
     }
 
     /// Records the outcome of an attempt logged by its claim, and what follows from it,
-    /// releasing the claim.
+    /// releasing the claim. The endpoint's health follows too: a success ends its run of
+    /// failures; a failure starts one, or, when its run began at `disable_failing_since` or
+    /// before, disables the endpoint and fails its pending deliveries. True when it disabled it.
     pub async fn record_attempt(
         &self,
         attempt: &Attempt,
         outcome: AttemptOutcome,
-    ) -> StoreResult<()> {
+        disable_failing_since: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let (status, next) = match outcome {
             AttemptOutcome::Succeeded => ("succeeded", attempt.attempted_at),
             AttemptOutcome::Retry { at } => ("pending", at),
             AttemptOutcome::Failed => ("failed", attempt.attempted_at),
         };
-        on_pool!(self, write, |pool, d| {
+        Ok(on_pool!(self, write, |pool, d| {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "UPDATE webhook_attempts SET status_code = $2, error = $3, duration_ms = $4, \
@@ -283,9 +327,10 @@ impl Store {
             .bind(attempt.finished_at)
             .execute(&mut *tx)
             .await?;
+            // Only a delivery still pending: one its endpoint's disabling failed stays failed.
             sqlx::query(
                 "UPDATE webhook_deliveries SET status = $2, next_attempt_at = $3, \
-                 locked_until = NULL, updated_at = $4 WHERE id = $1",
+                 locked_until = NULL, updated_at = $4 WHERE id = $1 AND status = 'pending'",
             )
             .bind(attempt.delivery_id)
             .bind(status)
@@ -293,9 +338,55 @@ impl Store {
             .bind(attempt.attempted_at)
             .execute(&mut *tx)
             .await?;
+            let endpoint: Uuid =
+                sqlx::query_scalar("SELECT endpoint_id FROM webhook_deliveries WHERE id = $1")
+                    .bind(attempt.delivery_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let disabled = if outcome == AttemptOutcome::Succeeded {
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET failing_since = NULL \
+                     WHERE id = $1 AND failing_since IS NOT NULL",
+                )
+                .bind(endpoint)
+                .execute(&mut *tx)
+                .await?;
+                false
+            } else {
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) \
+                     WHERE id = $1",
+                )
+                .bind(endpoint)
+                .bind(attempt.attempted_at)
+                .execute(&mut *tx)
+                .await?;
+                let disabled = sqlx::query(
+                    "UPDATE webhook_endpoints SET disabled_at = $2 WHERE id = $1 \
+                     AND disabled_at IS NULL AND deleted_at IS NULL AND failing_since <= $3",
+                )
+                .bind(endpoint)
+                .bind(attempt.attempted_at)
+                .bind(disable_failing_since)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if disabled {
+                    sqlx::query(
+                        "UPDATE webhook_deliveries SET status = 'failed', locked_until = NULL, \
+                         updated_at = $2 WHERE endpoint_id = $1 AND status = 'pending'",
+                    )
+                    .bind(endpoint)
+                    .bind(attempt.attempted_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                disabled
+            };
             tx.commit().await?;
-        });
-        Ok(())
+            disabled
+        }))
     }
 
     /// An endpoint's deliveries, newest first, and how many there are.

@@ -2,6 +2,11 @@
 //! endpoints, and their outcome recorded. Any number of nodes run this; a claim holds a
 //! delivery for one attempt (the request timeout and a margin), so each attempt is made by one
 //! node, and a node that dies mid-attempt lets the claim lapse for another to retry.
+//!
+//! One merchant's endpoints never hold up another's: an endpoint has at most
+//! [`PER_ENDPOINT`] attempts under way at once (on all nodes), a node at most [`IN_FLIGHT`],
+//! and the worker claims more as soon as it has room, without waiting for slow attempts to
+//! end. An endpoint that has failed every attempt for a day ([`RETRY_FOR`]) is disabled.
 
 use std::time::{Duration, Instant};
 
@@ -14,10 +19,12 @@ use crate::domain::time;
 use crate::domain::{address, event};
 use crate::store::{Attempt, AttemptOutcome, DueDelivery, StoreError};
 
-/// Deliveries claimed at once by one node.
-const BATCH: i64 = 16;
-/// How long deliveries are retried.
-const RETRY_FOR: chrono::Duration = chrono::Duration::hours(24);
+/// Attempts one node makes at once, at most.
+const IN_FLIGHT: usize = 64;
+/// Attempts one endpoint may have under way at once, on all nodes together.
+const PER_ENDPOINT: i64 = 2;
+/// How long deliveries are retried, and how long an endpoint may fail before it is disabled.
+pub const RETRY_FOR: chrono::Duration = chrono::Duration::hours(24);
 /// The longest wait between two retries.
 const MAX_BACKOFF: chrono::Duration = chrono::Duration::hours(1);
 /// How often an idle worker looks for due deliveries.
@@ -152,7 +159,15 @@ async fn attempt(
         finished_at: Some(time::now()),
     };
     tracing::info!(delivery = %d.id, event = %d.event_id, status = ?status, outcome = ?next, "webhook attempt");
-    ctx.store.record_attempt(&record, next).await
+    let disable_failing_since = d.attempted_at - RETRY_FOR;
+    if ctx
+        .store
+        .record_attempt(&record, next, disable_failing_since)
+        .await?
+    {
+        tracing::warn!(delivery = %d.id, "a webhook endpoint failed every attempt for a day; disabled");
+    }
+    Ok(())
 }
 
 /// A transport error in words, without the URL (it may carry a token of the merchant's).
@@ -173,41 +188,61 @@ fn describe(e: &reqwest::Error) -> String {
     }
 }
 
-/// One pass: claim what is due and attempt it all, concurrently. Returns how many.
-pub async fn deliver_due(ctx: &Context, client: &reqwest::Client) -> Result<usize, StoreError> {
+type Attempts = tokio::task::JoinSet<Result<(), StoreError>>;
+
+/// Claims what is due, as much as `room` allows, and starts each attempt in `under_way`.
+async fn claim_and_start(
+    ctx: &Context,
+    client: &reqwest::Client,
+    under_way: &mut Attempts,
+    room: usize,
+) -> Result<(), StoreError> {
     let now = time::now();
     let hold = chrono::Duration::seconds(ctx.settings.webhook_timeout_secs as i64 + 5);
-    let due = ctx.store.claim_deliveries(now, now + hold, BATCH).await?;
-    let count = due.len();
-    let mut set = tokio::task::JoinSet::new();
+    let room = i64::try_from(room).unwrap_or(i64::MAX);
+    let due = ctx
+        .store
+        .claim_deliveries(now, now + hold, room, PER_ENDPOINT)
+        .await?;
     for d in due {
         let (client, ctx) = (client.clone(), ctx.clone());
-        set.spawn(async move { attempt(&client, &ctx, &d).await });
+        under_way.spawn(async move { attempt(&client, &ctx, &d).await });
     }
-    while let Some(done) = set.join_next().await {
-        if let Ok(Err(e)) = done {
-            tracing::warn!(error = %e, "recording a webhook attempt failed; it will be retried");
-        }
+    Ok(())
+}
+
+fn finished(done: Result<Result<(), StoreError>, tokio::task::JoinError>) {
+    if let Ok(Err(e)) = done {
+        tracing::warn!(error = %e, "recording a webhook attempt failed; it will be retried");
     }
-    Ok(count)
 }
 
 pub async fn run(ctx: Context, mut stopping: Stopping) {
     let client = client(&ctx);
+    let mut under_way = Attempts::new();
     loop {
-        let busy = match deliver_due(&ctx, &client).await {
-            Ok(n) => n > 0,
-            Err(e) => {
-                tracing::warn!(error = %e, "claiming webhook deliveries failed; will retry");
-                false
-            }
-        };
-        if !busy && stopping.sleep(POLL).await {
+        while let Some(done) = under_way.try_join_next() {
+            finished(done);
+        }
+        let room = IN_FLIGHT.saturating_sub(under_way.len());
+        if room > 0
+            && let Err(e) = claim_and_start(&ctx, &client, &mut under_way, room).await
+        {
+            tracing::warn!(error = %e, "claiming webhook deliveries failed; will retry");
+        }
+        // Fewer were due than there was room for, or no room is left: until an attempt ends
+        // (its endpoint may have more due) or the next look.
+        tokio::select! {
+            Some(done) = under_way.join_next(), if !under_way.is_empty() => finished(done),
+            stop = stopping.sleep(POLL) => if stop { break },
+        }
+        if stopping.stopped() {
             break;
         }
-        if busy && stopping.stopped() {
-            break;
-        }
+    }
+    // Attempts under way end (each within the request timeout) before the node stops.
+    while let Some(done) = under_way.join_next().await {
+        finished(done);
     }
 }
 

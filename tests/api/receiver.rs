@@ -103,6 +103,12 @@ impl Receiver {
             .extend(statuses.iter().copied());
     }
 
+    /// Forgets the statuses still to answer with: 200 from now on.
+    #[allow(dead_code)] // not every test binary that includes the receiver uses it
+    pub fn answer_ok(&self) {
+        self.state.answers.lock().unwrap().clear();
+    }
+
     /// Makes every answer wait, so a sender can be caught in the middle of a delivery.
     #[allow(dead_code)] // used by the multi-process tests, not by every test binary
     pub fn delay(&self, d: Duration) {

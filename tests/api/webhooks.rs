@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use caisse::domain::event;
+use caisse::domain::session::Environment;
 use serde_json::{Value, json};
 
 use crate::helpers::{
@@ -22,16 +23,22 @@ async fn register(app: &TestApp, url: &str, events: Option<Value>) -> Value {
 }
 
 async fn complete(app: &TestApp, s: &Value) {
+    complete_with(app, &app.key, s).await;
+}
+
+/// Completes session `s` with the API key `key` (of the session's organization).
+async fn complete_with(app: &TestApp, key: &str, s: &Value) {
     let path = format!(
         "/v1/checkout_sessions/{}/complete",
         s["checkout_session_id"].as_str().unwrap()
     );
     let total = s["amount_total"].as_i64().unwrap();
+    let reference = format!("r-{}", s["checkout_session_id"].as_str().unwrap());
     let res = app
         .post_json(
             &path,
-            &app.key,
-            &json!({"provider": "WAVE", "provider_reference": "r1", "amount_paid": total}),
+            key,
+            &json!({"provider": "WAVE", "provider_reference": reference, "amount_paid": total}),
         )
         .await;
     assert_eq!(res.status(), 200);
@@ -229,7 +236,152 @@ async fn endpoints_are_checked_and_kept_apart(backend: Backend) {
     assert_eq!(app.get(&path, &app.key).await.status(), 404);
 }
 
+/// A merchant whose sixteen endpoints never answer (each attempt waits for the timeout, 2 s
+/// here) and who has 160 deliveries due delays no other merchant's: the other's event arrives
+/// while the slow ones are still being tried, not after them (some 20 s, at 16 a batch).
+async fn a_merchant_whose_endpoints_never_answer_delays_no_other(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let stuck = Receiver::start().await;
+    stuck.delay(Duration::from_secs(30));
+    for _ in 0..16 {
+        register(&app, &stuck.url, None).await;
+    }
+    for _ in 0..10 {
+        let s = app.session(&session_body()).await;
+        complete(&app, &s).await;
+    }
+    stuck.wait_for(16).await;
+
+    let (_, other_key) = new_organization(&app.ctx, "Boutique Fatou", Environment::Test).await;
+    let prompt = Receiver::start().await;
+    let res = app
+        .post_json("/v1/webhooks", &other_key, &json!({"url": prompt.url}))
+        .await;
+    assert_eq!(res.status(), 201);
+    let res = app
+        .post_json("/v1/checkout_sessions", &other_key, &session_body())
+        .await;
+    let s: Value = res.json().await.unwrap();
+    let started = std::time::Instant::now();
+    complete_with(&app, &other_key, &s).await;
+    let got = prompt.wait_for(1).await;
+    assert_eq!(got.len(), 1, "the other merchant's event arrived");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "it waited {:?} behind another merchant's endpoints",
+        started.elapsed()
+    );
+    // Each stuck endpoint has at most two attempts under way at a time.
+    assert!(
+        stuck.received().len() <= 16 * 2 * 3,
+        "{}",
+        stuck.received().len()
+    );
+    prompt.stop().await;
+    stuck.stop().await;
+}
+
+/// An endpoint that has failed every attempt for a day is disabled: its pending deliveries
+/// fail, it gets no new ones, the API says so, and enabling it brings new events again.
+async fn an_endpoint_failing_for_a_day_is_disabled_until_enabled(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    receiver.answer(&[500; 64]);
+    let hook = register(&app, &receiver.url, None).await;
+    let id = hook["webhook_id"].as_str().unwrap().to_string();
+    assert_eq!(hook["status"], "enabled");
+    assert!(hook["disabled_at"].is_null());
+    let first = app.session(&session_body()).await;
+    complete(&app, &first).await;
+    receiver.wait_for(1).await;
+    // Its run of failures began a day ago (the clock is moved past caisse).
+    let yesterday = caisse::domain::time::now() - chrono::Duration::hours(25);
+    let moved = "UPDATE webhook_endpoints SET failing_since = $1 WHERE failing_since IS NOT NULL";
+    let url = &app.ctx.settings.database_url;
+    let rows = if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let done = sqlx::query(moved).bind(yesterday).execute(&pool).await;
+        pool.close().await;
+        done.unwrap().rows_affected()
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let done = sqlx::query(moved).bind(yesterday).execute(&pool).await;
+        pool.close().await;
+        done.unwrap().rows_affected()
+    };
+    assert_eq!(rows, 1, "the first failure started the run");
+    let second = app.session(&session_body()).await;
+    complete(&app, &second).await;
+
+    let path = format!("/v1/webhooks/{id}");
+    let mut shown = Value::Null;
+    for _ in 0..100 {
+        shown = app.get(&path, &app.key).await.json().await.unwrap();
+        if shown["status"] == "disabled" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(shown["status"], "disabled", "{shown}");
+    assert!(shown["disabled_at"].is_string());
+    let log: Value = app
+        .get(&format!("{path}/deliveries"), &app.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let statuses: Vec<&str> = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["failed", "failed"], "{log}");
+    // No new deliveries while disabled.
+    let third = app.session(&session_body()).await;
+    complete(&app, &third).await;
+    let log: Value = app
+        .get(&format!("{path}/deliveries"), &app.key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["pagination"]["total"], 2);
+
+    receiver.answer_ok();
+    let res = app
+        .post_json(&format!("{path}/enable"), &app.key, &json!({}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let enabled: Value = res.json().await.unwrap();
+    assert_eq!(enabled["status"], "enabled");
+    assert!(enabled["disabled_at"].is_null());
+    let before = receiver.received().len();
+    let fourth = app.session(&session_body()).await;
+    complete(&app, &fourth).await;
+    let got = receiver.wait_for(before + 1).await;
+    assert_eq!(
+        got.last().unwrap().json["data"]["checkout_session_id"],
+        fourth["checkout_session_id"]
+    );
+    let other = app
+        .post_json(
+            &format!("/v1/webhooks/{}/enable", uuid::Uuid::new_v4()),
+            &app.key,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(other.status(), 404);
+    receiver.stop().await;
+}
+
 crate::on_both_backends!(
+    a_merchant_whose_endpoints_never_answer_delays_no_other,
+    an_endpoint_failing_for_a_day_is_disabled_until_enabled,
     completed_and_expired_events_arrive_signed,
     failures_are_retried_and_every_attempt_is_recorded,
     a_refusal_stops_the_retries,

@@ -73,6 +73,7 @@ use crate::web::error::ErrorBody;
         webhooks::list,
         webhooks::retrieve,
         webhooks::remove,
+        webhooks::enable,
         webhooks::deliveries,
         providers::set,
         providers::list,

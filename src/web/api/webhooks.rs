@@ -36,7 +36,9 @@ fn endpoint_id(raw: &str) -> Result<Uuid, ApiError> {
 /// retried with exponential backoff (30 s by default, doubling, at most an hour apart) for a day
 /// from the event; any other 4xx means the endpoint refused the event, and it is not retried.
 /// Deleting an endpoint ends its pending deliveries. Every attempt is in
-/// `GET /webhooks/{webhook_id}/deliveries`.
+/// `GET /webhooks/{webhook_id}/deliveries`. An endpoint has at most two attempts under way at
+/// a time, so a slow one waits for its own answers and delays no other; one that fails every
+/// attempt for a day is disabled (see `POST /webhooks/{webhook_id}/enable`).
 ///
 /// **Signature.** `X-Caisse-Signature: t=<unix seconds>,v1=<signature>` where the signature is
 /// the lower-case hex HMAC-SHA256, keyed with the endpoint's `secret` (the whole `whsec_…`
@@ -94,6 +96,27 @@ pub async fn list(ctx: Data<Context>, caller: Caller) -> Response {
 #[get("/webhooks/{webhook_id}")]
 pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
     let endpoint = webhooks::retrieve(&ctx, &caller, endpoint_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(webhooks::endpoint_view(&endpoint)))
+}
+
+/// Enable a webhook endpoint
+///
+/// An endpoint that failed every attempt for a day is disabled (`status` `disabled`): this
+/// enables it again, and it receives new events from now on. Events it missed while disabled
+/// are not sent again. An enabled endpoint is answered as it is.
+#[utoipa::path(
+    tag = "Webhooks",
+    operation_id = "enableWebhook",
+    params(("webhook_id" = Uuid, Path, description = "The `webhook_id`. A malformed id is 404, like an unknown one.")),
+    responses(
+        (status = 200, body = EndpointView, description = "The endpoint, enabled."),
+        (status = 404, response = NotFound),
+        Always,
+    ),
+)]
+#[post("/webhooks/{webhook_id}/enable")]
+pub async fn enable(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
+    let endpoint = webhooks::enable(&ctx, &caller, endpoint_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(webhooks::endpoint_view(&endpoint)))
 }
 
@@ -171,5 +194,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(list)
         .service(retrieve)
         .service(remove)
+        .service(enable)
         .service(deliveries);
 }
