@@ -49,9 +49,31 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub reconcile_interval_secs: u64,
 
+    /// Days a test-mode session is kept after it ended (completed or expired), with its
+    /// payments and events; `0` keeps them for good. Live sessions are always kept.
+    #[arg(long, env = "CAISSE_TEST_RETENTION_DAYS", default_value_t = 30, global = true,
+          value_parser = clap::value_parser!(u32).range(0..=36_500))]
+    pub test_retention_days: u32,
+
     /// Wave's API (change it only to reach a test double of it).
     #[arg(long, env = "CAISSE_WAVE_API_URL", default_value = crate::adapters::wave::DEFAULT_API_URL, global = true)]
     pub wave_api_url: String,
+
+    /// Requests a second each API key may make (and as many at once), per node; past it, 429
+    /// with `Retry-After`. `0` turns the limit off (benchmarks).
+    #[arg(
+        long,
+        env = "CAISSE_API_RATE_LIMIT",
+        default_value_t = 100,
+        global = true
+    )]
+    pub api_rate_limit: u32,
+
+    /// The request header that carries the client's address when caisse is behind a reverse
+    /// proxy (e.g. `X-Forwarded-For`: its last address, the one the proxy added, is taken).
+    /// Unset, the address is the connection's peer. Per-address limits key on it.
+    #[arg(long, env = "CAISSE_CLIENT_IP_HEADER", global = true)]
+    pub client_ip_header: Option<String>,
 
     /// Seconds a webhook endpoint has to answer before the attempt counts as failed.
     #[arg(long, env = "CAISSE_WEBHOOK_TIMEOUT", default_value_t = 10, global = true,
@@ -114,6 +136,12 @@ impl Settings {
 
     pub fn sweep_interval(&self) -> Duration {
         Duration::from_secs(self.sweep_interval_secs)
+    }
+
+    /// How long ended test-mode sessions are kept; `None`: for good.
+    pub fn test_retention(&self) -> Option<chrono::Duration> {
+        (self.test_retention_days > 0)
+            .then(|| chrono::Duration::days(self.test_retention_days.into()))
     }
 
     pub fn reconcile_interval(&self) -> chrono::Duration {

@@ -400,14 +400,14 @@ pub async fn notified(
 
 /// The customer is back from the provider: the attempt under way is read at once, so the page
 /// shows where it stands without waiting for a notification — at most once every
-/// [`RETURN_READ_EVERY`] per payment on each node, so that reloading the return URL (or a
+/// [`super::limits::RETURN_READ_EVERY`] per payment on each node, so that reloading the return URL (or a
 /// script doing so) cannot spend the merchant's quota at the provider. A return past the limit
 /// shows the page as it stands; the notification and the reconciler settle the payment anyway.
 pub async fn returned(ctx: &Context, session: &CheckoutSession) -> Result<(), StoreError> {
     let Some(pending) = session.pending_payment_id else {
         return Ok(());
     };
-    if !ctx.return_reads.allow(pending) {
+    if !ctx.limits.return_read(pending) {
         return Ok(());
     }
     if let Some(payment) = ctx.store.payment(pending).await?
@@ -416,31 +416,6 @@ pub async fn returned(ctx: &Context, session: &CheckoutSession) -> Result<(), St
         reconcile_one(ctx, &payment).await?;
     }
     Ok(())
-}
-
-/// How often a customer's return may read one payment at its provider.
-pub const RETURN_READ_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
-
-/// The limit on reads on return: one per payment per [`RETURN_READ_EVERY`].
-pub struct ReturnReads(governor::DefaultKeyedRateLimiter<Uuid>);
-
-impl Default for ReturnReads {
-    fn default() -> ReturnReads {
-        let quota = governor::Quota::with_period(RETURN_READ_EVERY).expect("a period above zero");
-        ReturnReads(governor::RateLimiter::keyed(quota))
-    }
-}
-
-impl ReturnReads {
-    /// Whether `payment` may be read now (and counts the read).
-    fn allow(&self, payment: Uuid) -> bool {
-        let allowed = self.0.check_key(&payment).is_ok();
-        // Forgets payments not read lately, so the table stays as small as the traffic.
-        if self.0.len() > 10_000 {
-            self.0.retain_recent();
-        }
-        allowed
-    }
 }
 
 /// When a pending payment is next read, after `checks` reads: the interval, doubling, at most

@@ -126,14 +126,30 @@ pub async fn set_quantity(
     .await
 }
 
-/// Applies a coupon code. Every attempt counts against the session's limit, so codes cannot be
-/// guessed from the page; a refused code leaves the session as it was.
-pub async fn apply_coupon(ctx: &Context, id: Uuid, code: &str) -> Result<CheckoutSession> {
+/// Applies a coupon code tried from `address`. Codes cannot be guessed from the page: every
+/// attempt counts against the session's limit (counted in the same versioned write that
+/// applies the code, so concurrent tries are each counted), the address's and, for codes the
+/// organization does not have, the organization's ([`super::limits`]). A refused code leaves
+/// the session as it was.
+pub async fn apply_coupon(
+    ctx: &Context,
+    id: Uuid,
+    code: &str,
+    address: Option<std::net::IpAddr>,
+) -> Result<CheckoutSession> {
+    // Counted once each, however often the write is tried again.
+    let (mut tried, mut unknown) = (false, false);
     let (session, outcome) = change(ctx, id, async |session: &mut CheckoutSession| {
         if !session.fields.allow_coupon_code {
             return Err(Problem::NotAllowed);
         }
         frozen(session)?;
+        if !tried {
+            tried = true;
+            ctx.limits
+                .coupon_try(address, session.organization_id, session.environment)
+                .map_err(|_| Problem::CouponRateLimited)?;
+        }
         let now = time::now();
         let window_over = session
             .coupon_window_started_at
@@ -151,6 +167,11 @@ pub async fn apply_coupon(ctx: &Context, id: Uuid, code: &str) -> Result<Checkou
             .store
             .coupon_by_code(session.organization_id, session.environment, code)
             .await?;
+        if coupon.is_none() && !unknown {
+            unknown = true;
+            ctx.limits
+                .unknown_coupon(session.organization_id, session.environment);
+        }
         let outcome = match &coupon {
             None => Err(Problem::CouponRejected(Rejection::NotFound)),
             Some(c) => c

@@ -5,6 +5,7 @@ pub mod attempts;
 pub mod checkout;
 pub mod coupons;
 pub mod input;
+pub mod limits;
 pub mod organizations;
 pub mod payments;
 pub mod providers;
@@ -71,9 +72,8 @@ pub struct Context {
     pub adapters: Arc<crate::adapters::Registry>,
     /// The operator's key, which seals provider credentials at rest.
     pub master_key: Arc<MasterKey>,
-    /// How often a customer's return may read their payment at its provider (see
-    /// `attempts::returned`).
-    pub return_reads: Arc<attempts::ReturnReads>,
+    /// How much a caller can make caisse do (see [`limits`]).
+    pub limits: Arc<limits::Limits>,
 }
 
 /// What the first node to start seals with its master key, so that every later start, on any
@@ -95,6 +95,7 @@ impl Context {
             ));
         }
         Ok(Context {
+            limits: Arc::new(limits::Limits::new(settings.api_rate_limit)),
             adapters,
             store,
             public_url: settings.public_url().into(),
@@ -102,7 +103,6 @@ impl Context {
             csrf_key: Arc::new(CsrfKey::new(&csrf_key)),
             qr: Arc::new(QrRenderer::default()),
             master_key: Arc::new(master_key),
-            return_reads: Arc::default(),
         })
     }
 }

@@ -13,6 +13,7 @@ mod group_commit;
 mod organizations;
 mod payments;
 mod provider_accounts;
+mod retention;
 mod rows;
 mod secrets;
 mod sessions;

@@ -1,5 +1,7 @@
 //! The expiry sweeper: sessions past `expires_at` that nobody reads are expired here, so the
-//! merchant's listings and (later) `checkout_session.expired` events do not wait for a visit.
+//! merchant's listings and `checkout_session.expired` events do not wait for a visit. It also
+//! forgets idempotency keys after a day, and test-mode sessions `CAISSE_TEST_RETENTION_DAYS`
+//! after they ended.
 //! Several nodes may sweep one PostgreSQL database; the store skips rows another node holds.
 
 use chrono::Duration;
@@ -13,7 +15,7 @@ const BATCH: i64 = 500;
 /// How long an idempotency key is remembered.
 const IDEMPOTENCY_TTL: Duration = Duration::hours(24);
 
-/// One pass: expire every session that is due, and forget old idempotency keys.
+/// One pass: expire every session that is due, and forget what is kept no longer.
 pub async fn sweep(ctx: &Context) -> Result<usize, crate::store::StoreError> {
     let mut expired = 0;
     loop {
@@ -29,6 +31,10 @@ pub async fn sweep(ctx: &Context) -> Result<usize, crate::store::StoreError> {
     ctx.store
         .delete_idempotency_before(time::now() - IDEMPOTENCY_TTL)
         .await?;
+    if let Some(days) = ctx.settings.test_retention() {
+        let before = time::now() - days;
+        while ctx.store.purge_test_sessions(before, BATCH).await? as i64 == BATCH {}
+    }
     Ok(expired)
 }
 

@@ -1,7 +1,8 @@
 //! Attacks that once got through, each over HTTP as its author made it: control characters and
 //! unnormalized URLs stored for redirects, control characters from the page's forms, and a
-//! quantity that took a total past the amount cap, payment reports read leniently, and
-//! webhooks sent to this machine's own addresses.
+//! quantity that took a total past the amount cap, payment reports read leniently, webhooks
+//! sent to this machine's own addresses, one key's flood of requests, and wrong keys by the
+//! thousand.
 
 use serde_json::{Value, json};
 
@@ -351,7 +352,78 @@ async fn a_body_that_trickles_in_is_cut_off(backend: Backend) {
     );
 }
 
+/// One key's burst past its rate limit is answered 429 with `Retry-After`, in the API's error
+/// shape; another organization's key is not held back.
+async fn an_api_key_past_its_rate_limit_is_answered_429(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| s.api_rate_limit = 5).await else {
+        return;
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            app.get("/v1/checkout_sessions", &app.key).await.status(),
+            200
+        );
+    }
+    let res = app.get("/v1/checkout_sessions", &app.key).await;
+    assert_eq!(res.status(), 429);
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    let body = error_of(res).await;
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert!(body["request_id"].is_string());
+    let (_, other) = crate::helpers::new_organization(
+        &app.ctx,
+        "Boutique Fatou",
+        caisse::domain::session::Environment::Test,
+    )
+    .await;
+    assert_eq!(app.get("/v1/checkout_sessions", &other).await.status(), 200);
+    // The bucket refills: five a second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        app.get("/v1/checkout_sessions", &app.key).await.status(),
+        200
+    );
+}
+
+/// An address that keeps sending keys that are not valid is refused lookups for a while (429),
+/// where it used to get any number of plain 401s; another address is not.
+async fn wrong_keys_from_one_address_are_refused_lookups(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.client_ip_header = Some("X-Forwarded-For".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let from = |address: &str, key: &str| {
+        app.client
+            .get(app.url("/v1/checkout_sessions"))
+            .header("X-API-KEY", key)
+            .header("X-Forwarded-For", address)
+            .send()
+    };
+    let wrong = format!("sk_test_{}", "0".repeat(64));
+    let mut statuses = Vec::new();
+    for _ in 0..25 {
+        statuses.push(from("203.0.113.5", &wrong).await.unwrap().status().as_u16());
+    }
+    assert_eq!(&statuses[..20], &[401; 20]);
+    assert_eq!(&statuses[21..], &[429; 4], "{statuses:?}");
+    let refused = from("203.0.113.5", &app.key).await.unwrap();
+    assert_eq!(refused.status(), 429, "no lookup at all while refused");
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(from("203.0.113.6", &app.key).await.unwrap().status(), 200);
+    assert_eq!(from("203.0.113.6", &wrong).await.unwrap().status(), 401);
+}
+
 crate::on_both_backends!(
+    an_api_key_past_its_rate_limit_is_answered_429,
+    wrong_keys_from_one_address_are_refused_lookups,
     a_body_that_trickles_in_is_cut_off,
     webhooks_never_reach_a_private_address_however_it_is_written,
     a_payment_report_is_read_exactly_and_a_replay_must_be_the_same_payment,

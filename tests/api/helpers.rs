@@ -69,6 +69,9 @@ pub fn test_settings(database_url: String) -> Settings {
         webhook_retry_base_ms: 200,
         // The tests' receivers listen on 127.0.0.1; the address rule has tests of its own.
         webhook_allow_private: true,
+        api_rate_limit: 100,
+        client_ip_header: None,
+        test_retention_days: 30,
         body_timeout_secs: 2,
         static_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/static").into(),
         // One key for every test app, so an app started again on a database opens what an
@@ -308,4 +311,27 @@ macro_rules! on_both_backends {
             )*
         }
     };
+}
+
+/// Runs `statement` on the app's database past caisse, with `$1` bound to `at`: a clock moved
+/// for rows that would otherwise take days to age. How many rows it changed.
+pub async fn age_rows(app: &TestApp, statement: &str, at: chrono::DateTime<chrono::Utc>) -> u64 {
+    let url = &app.ctx.settings.database_url;
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let done = sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+            .bind(at)
+            .execute(&pool)
+            .await;
+        pool.close().await;
+        done.unwrap().rows_affected()
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let done = sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+            .bind(at)
+            .execute(&pool)
+            .await;
+        pool.close().await;
+        done.unwrap().rows_affected()
+    }
 }

@@ -110,6 +110,113 @@ async fn coupon_attempts_are_rate_limited(backend: Backend) {
     assert_eq!(app.api_session(&id).await["amount_discount"], 0);
 }
 
+/// A code tried from `address` (as the reverse proxy in front of caisse says it), on a page
+/// visited from there: whether it was refused as a guess too many.
+async fn try_code_from(app: &TestApp, path: &str, code: &str, address: &str) -> (u16, bool) {
+    let page = visit(app, path, &[]).await;
+    let res = app
+        .client
+        .post(app.url(&format!("{path}/coupon")))
+        .header("Cookie", &page.cookies)
+        .header("X-Forwarded-For", format!("198.51.100.1, {address}"))
+        .form(&[
+            ("csrf", page.csrf().as_str()),
+            ("action", "apply"),
+            ("code", code),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap().contains("Trop d"))
+}
+
+/// Sessions are free, so the limit of a session alone does not stop guessing: an address has
+/// a budget of codes across sessions, and an organization whose pages are sent too many
+/// unknown codes, from any number of addresses, takes none for a while.
+async fn coupon_guessing_is_limited_per_address_and_per_organization(backend: Backend) {
+    let Some(app) = crate::helpers::spawn_app_with(backend, |s| {
+        s.client_ip_header = Some("X-Forwarded-For".into());
+    })
+    .await
+    else {
+        return;
+    };
+    coupon(
+        &app,
+        json!({"code": "GOOD", "discount_type": "percentage", "discount_percentage": 10}),
+    )
+    .await;
+    // One address, three sessions: ten codes in all, then none.
+    let mut refused = Vec::new();
+    for _ in 0..3 {
+        let (_, path) = coupon_session(&app).await;
+        for i in 0..4 {
+            refused.push(
+                try_code_from(&app, &path, &format!("GUESS{i}"), "203.0.113.9")
+                    .await
+                    .1,
+            );
+        }
+    }
+    assert_eq!(refused.iter().filter(|r| !**r).count(), 10, "{refused:?}");
+    assert!(refused[10..].iter().all(|r| *r), "{refused:?}");
+    let (_, path) = coupon_session(&app).await;
+    assert_eq!(
+        try_code_from(&app, &path, "GOOD", "203.0.113.10").await,
+        (303, false),
+        "another address is not held back"
+    );
+
+    // Many addresses, one code each: past sixty unknown codes the organization's pages take
+    // none, a good one included; another organization's are not held back.
+    let mut refused_at = None;
+    for n in 0..80 {
+        let (_, path) = coupon_session(&app).await;
+        let address = format!("192.0.2.{n}");
+        if try_code_from(&app, &path, &format!("WILD{n}"), &address)
+            .await
+            .1
+        {
+            refused_at = Some(n);
+            break;
+        }
+    }
+    let refused_at = refused_at.expect("the organization's limit was reached");
+    // Sixty in all: ten came from the one address above.
+    assert!((48..=53).contains(&refused_at), "{refused_at}");
+    let (_, path) = coupon_session(&app).await;
+    assert_eq!(
+        try_code_from(&app, &path, "GOOD", "192.0.2.200").await,
+        (422, true)
+    );
+    let (_, other_key) = crate::helpers::new_organization(
+        &app.ctx,
+        "Boutique Fatou",
+        caisse::domain::session::Environment::Test,
+    )
+    .await;
+    let res = app
+        .post_json(
+            "/v1/discount_coupons",
+            &other_key,
+            &json!({"code": "GOOD", "discount_type": "percentage", "discount_percentage": 10}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let mut body = session_body();
+    body["allow_coupon_code"] = json!(true);
+    let res = app
+        .post_json("/v1/checkout_sessions", &other_key, &body)
+        .await;
+    let other: Value = res.json().await.unwrap();
+    let other_path = format!("/checkout/{}", id_of(&other));
+    assert_eq!(
+        try_code_from(&app, &other_path, "GOOD", "192.0.2.201").await,
+        (303, false)
+    );
+}
+
 async fn a_new_quantity_drops_a_coupon_that_no_longer_applies(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -452,6 +559,7 @@ async fn twenty_concurrent_completions_count_the_coupon_once(backend: Backend) {
 crate::on_both_backends!(
     valid_and_invalid_codes_and_their_removal,
     coupon_attempts_are_rate_limited,
+    coupon_guessing_is_limited_per_address_and_per_organization,
     a_new_quantity_drops_a_coupon_that_no_longer_applies,
     choosing_a_provider_and_paying_in_the_sandbox,
     live_sessions_offer_only_what_can_be_paid,

@@ -301,18 +301,7 @@ async fn an_endpoint_failing_for_a_day_is_disabled_until_enabled(backend: Backen
     // Its run of failures began a day ago (the clock is moved past caisse).
     let yesterday = caisse::domain::time::now() - chrono::Duration::hours(25);
     let moved = "UPDATE webhook_endpoints SET failing_since = $1 WHERE failing_since IS NOT NULL";
-    let url = &app.ctx.settings.database_url;
-    let rows = if url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        let done = sqlx::query(moved).bind(yesterday).execute(&pool).await;
-        pool.close().await;
-        done.unwrap().rows_affected()
-    } else {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        let done = sqlx::query(moved).bind(yesterday).execute(&pool).await;
-        pool.close().await;
-        done.unwrap().rows_affected()
-    };
+    let rows = crate::helpers::age_rows(&app, moved, yesterday).await;
     assert_eq!(rows, 1, "the first failure started the run");
     let second = app.session(&session_body()).await;
     complete(&app, &second).await;

@@ -280,7 +280,8 @@ async fn coupon(
     let outcome = if f.action == "remove" {
         checkout::remove_coupon(&ctx, posted.session.id).await
     } else {
-        checkout::apply_coupon(&ctx, posted.session.id, &f.code).await
+        let address = crate::web::auth::client_address(&req, &ctx);
+        checkout::apply_coupon(&ctx, posted.session.id, &f.code, address).await
     };
     let state = FormState {
         coupon: Some(f.code.clone()),
