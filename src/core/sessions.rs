@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::input::{Page, paging, read_only_echoes};
 use super::{Caller, Context, Error, Result};
 use crate::domain::coupon::Rejection;
-use crate::domain::fields::{Field, FieldError};
+use crate::domain::fields::FieldError;
 use crate::domain::payment::Payment;
 use crate::domain::session::{
     CheckoutSession, READ_ONLY, Rules, SessionFields, SessionView, Status, WRITABLE,
@@ -42,10 +42,9 @@ fn rules(ctx: &Context, caller: &Caller, now: DateTime<Utc>, created_at: DateTim
 }
 
 /// Unknown fields are refused, so a misspelt field is never silently ignored.
-fn unknown_fields(body: &Map<String, Value>, also: &[&str]) -> Vec<FieldError> {
+fn unknown_fields(body: &Map<String, Value>) -> Vec<FieldError> {
     body.keys()
         .filter(|k| !WRITABLE.contains(&k.as_str()) && !READ_ONLY.contains(&k.as_str()))
-        .filter(|k| !also.contains(&k.as_str()))
         .map(|k| FieldError::new(k.as_str(), "is not a field of a checkout session"))
         .collect()
 }
@@ -117,7 +116,9 @@ fn new_session(
     body: &Map<String, Value>,
 ) -> Result<CheckoutSession> {
     let now = time::now();
-    let mut errors = unknown_fields(body, &["checkout_session_id"]);
+    let mut errors = unknown_fields(body);
+    // The id is the page's only credential: the server draws it, and a client cannot choose
+    // one (which would also tell it whether another organization's id exists).
     errors.extend(read_only_echoes(
         body,
         READ_ONLY,
@@ -125,16 +126,7 @@ fn new_session(
         |name, value| name == "status" && value.as_str() == Some(Status::Open.as_str()),
         "is read-only",
     )?);
-    let id = match body.get("checkout_session_id").filter(|v| !v.is_null()) {
-        None => Uuid::new_v4(),
-        Some(v) => match Field::new("checkout_session_id", v).uuid() {
-            Ok(id) if id.get_version_num() == 4 => id,
-            _ => {
-                errors.push(FieldError::new("checkout_session_id", "must be a UUID v4"));
-                Uuid::nil()
-            }
-        },
-    };
+    let id = Uuid::new_v4();
     let fields = SessionFields::parse(body, &rules(ctx, caller, now, now));
     let fields = match fields {
         Ok(f) if errors.is_empty() => f,
@@ -377,7 +369,7 @@ pub async fn update(
     id: Uuid,
     patch: &Map<String, Value>,
 ) -> Result<CheckoutSession> {
-    let mut errors = unknown_fields(patch, &[]);
+    let mut errors = unknown_fields(patch);
     let mut expire = false;
     for (name, value) in patch
         .iter()
@@ -390,9 +382,6 @@ pub async fn update(
         } else {
             errors.push(FieldError::new(name.as_str(), "is read-only"));
         }
-    }
-    if patch.contains_key("checkout_session_id") {
-        errors.push(FieldError::new("checkout_session_id", "is read-only"));
     }
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));

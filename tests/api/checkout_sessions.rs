@@ -103,27 +103,46 @@ async fn create_returns_every_field_with_its_exact_name(backend: Backend) {
     assert_eq!(read, s);
 }
 
-async fn a_client_may_propose_an_unused_id(backend: Backend) {
+/// The id is the page's only credential: a client cannot choose it, neither an unused one nor
+/// one of another organization's (whose 409 used to confirm that it existed).
+async fn a_client_cannot_choose_a_sessions_id(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let id = Uuid::new_v4().to_string();
+    let theirs = app.session(&session_body()).await;
+    let (_, other_key) = crate::helpers::new_organization(
+        &app.ctx,
+        "Boutique Fatou",
+        caisse::domain::session::Environment::Test,
+    )
+    .await;
+    for proposed in [
+        json!(Uuid::new_v4().to_string()),
+        json!("00000000-0000-4000-8000-000000000001"),
+        theirs["checkout_session_id"].clone(),
+        json!("not-a-uuid"),
+    ] {
+        let mut body = session_body();
+        body["checkout_session_id"] = proposed.clone();
+        let res = app
+            .post_json("/v1/checkout_sessions", &other_key, &body)
+            .await;
+        assert_eq!(res.status(), 422, "{proposed}");
+        let error = error_of(res).await;
+        assert_eq!(error_field(&error), "checkout_session_id");
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("read-only")
+        );
+    }
+    // Null is no value: the server draws the id.
     let mut body = session_body();
-    body["checkout_session_id"] = json!(id);
+    body["checkout_session_id"] = Value::Null;
     let s = app.session(&body).await;
-    assert_eq!(s["checkout_session_id"], id);
-
-    let again = app.create_session(&body).await;
-    assert_eq!(again.status(), 409);
-    assert_eq!(
-        error_of(again).await["error"]["code"],
-        "checkout_session_id_taken"
-    );
-
-    body["checkout_session_id"] = json!("not-a-uuid");
-    let bad = app.create_session(&body).await;
-    assert_eq!(bad.status(), 422);
-    assert_eq!(error_field(&error_of(bad).await), "checkout_session_id");
+    let drawn = Uuid::parse_str(s["checkout_session_id"].as_str().unwrap()).unwrap();
+    assert_eq!(drawn.get_version_num(), 4);
 }
 
 async fn list_pages_sorts_and_filters(backend: Backend) {
@@ -335,7 +354,7 @@ async fn openapi_document_describes_the_api(backend: Backend) {
 
 crate::on_both_backends!(
     create_returns_every_field_with_its_exact_name,
-    a_client_may_propose_an_unused_id,
+    a_client_cannot_choose_a_sessions_id,
     list_pages_sorts_and_filters,
     update_changes_an_open_session_and_refuses_read_only_fields,
     delete_expires_the_session_and_keeps_its_record,

@@ -71,6 +71,7 @@ pub const WRITABLE: &[&str] = &[
 
 /// Fields the server sets; a request may not.
 pub const READ_ONLY: &[&str] = &[
+    "checkout_session_id",
     "organization_id",
     "created_by",
     "environment",

@@ -19,9 +19,9 @@ use crate::qr::{QrCodeData, QrCodeDataView};
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = CheckoutSessions)]
 pub struct SessionView<'a> {
-    /// Unique identifier, a UUID v4 made by the server. On create a client may propose its own: it
-    /// must be a UUID v4 (else 422) and unused (else 409 `checkout_session_id_taken`). It never
-    /// changes afterwards.
+    /// Unique identifier, a UUID v4 the server draws from a secure random source. It is the
+    /// hosted page's only credential, so a client cannot choose it: a value on create is 422.
+    #[schema(read_only)]
     pub checkout_session_id: Uuid,
     /// The organization of the API key. A create body may repeat it; a different value is 403.
     #[schema(read_only)]
