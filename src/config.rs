@@ -106,6 +106,13 @@ pub struct Settings {
     #[arg(long, env = "CAISSE_STATIC_DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/static"), global = true)]
     pub static_dir: std::path::PathBuf,
 
+    /// The bearer token a metrics scraper sends (`Authorization: Bearer …`) to read
+    /// `/metrics`. Unset, `/metrics` answers only requests from this machine (loopback) that
+    /// no proxy relayed; any other request is 404.
+    #[arg(long, env = "CAISSE_METRICS_TOKEN", hide_env_values = true, global = true,
+          value_parser = secret)]
+    pub metrics_token: Option<SecretString>,
+
     /// The master key that seals provider credentials in the database: 64 hex digits, or the
     /// base64 of 32 bytes. Every node of one database needs the same. Unset: the key file. Prefer
     /// the environment to the flag, which other users can see in the process list.

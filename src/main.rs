@@ -114,6 +114,13 @@ enum OrganizationAction {
         #[arg(long = "allowed-origin")]
         allowed_origins: Vec<String>,
     },
+    /// Rename an organization: the name customers see on its checkout pages.
+    Rename {
+        #[arg(long)]
+        organization: Uuid,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -122,6 +129,20 @@ enum KeyAction {
     Create {
         #[command(flatten)]
         owner: Owner,
+    },
+    /// List an organization's keys in one environment: id, prefix, created_at, revoked_at
+    /// (never a key: only their hashes are kept).
+    List {
+        #[command(flatten)]
+        owner: Owner,
+    },
+    /// Revoke a key: every request with it is refused (401) from then on.
+    Revoke {
+        #[arg(long)]
+        organization: Uuid,
+        /// The key's id, as `caisse key list` shows it.
+        #[arg(long)]
+        key_id: Uuid,
     },
 }
 
@@ -315,6 +336,40 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         } => {
             let org = organizations::create(&ctx, &name, &allowed_origins).await?;
             println!("{}", org.id);
+        }
+        Command::Organization {
+            action: OrganizationAction::Rename { organization, name },
+        } => {
+            organizations::rename(&ctx, organization, &name).await?;
+            eprintln!("Renamed {organization}.");
+        }
+        Command::Key {
+            action: KeyAction::List { owner },
+        } => {
+            let caller = owner.caller(&ctx).await?;
+            let keys =
+                organizations::keys(&ctx, caller.organization_id, caller.environment).await?;
+            let listed: Vec<_> = keys
+                .iter()
+                .map(|k| {
+                    json!({
+                        "key_id": k.id, "environment": k.environment, "prefix": k.prefix,
+                        "created_at": caisse::domain::time::rfc3339(&k.created_at),
+                        "revoked_at": k.revoked_at.as_ref().map(caisse::domain::time::rfc3339),
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&listed)?);
+        }
+        Command::Key {
+            action:
+                KeyAction::Revoke {
+                    organization,
+                    key_id,
+                },
+        } => {
+            organizations::revoke_key(&ctx, organization, key_id).await?;
+            eprintln!("Revoked {key_id}: requests with it are refused from now on.");
         }
         Command::Key {
             action: KeyAction::Create { owner },

@@ -8,6 +8,14 @@ use tracing_subscriber::EnvFilter;
 pub fn init(format: &str) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sqlx_postgres=warn,actix_server=warn"));
+    // actix-http logs every request it cannot parse at ERROR ("stream error: request parse
+    // error"): any client could fill the error log. The client is answered 400; the log keeps
+    // errors for what caisse itself got wrong. `RUST_LOG=actix_http=…` shows them again.
+    let filter = if std::env::var("RUST_LOG").is_ok_and(|v| v.contains("actix_http")) {
+        filter
+    } else {
+        filter.add_directive("actix_http::h1=off".parse().expect("a valid directive"))
+    };
     // Logs go to stderr; stdout is for what the command itself answers (the first-run banner,
     // a created key or URL), so the two never mix. Colours only on a terminal.
     let builder = tracing_subscriber::fmt()

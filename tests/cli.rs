@@ -696,3 +696,193 @@ async fn logs_carry_no_secret_or_customer_email() {
         check_logs(format, &run);
     }
 }
+
+/// What an outsider could do to the operator's files and logs: the SQLite database (webhook
+/// secrets, the CSRF key, customers' details) is readable by its owner only, made so if it was
+/// not, and requests caisse cannot parse are answered 400 without filling the error log.
+#[tokio::test]
+async fn the_database_is_private_and_garbage_requests_log_no_error() {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::PermissionsExt;
+
+    let ws = Workspace::new();
+    let http = client();
+    let port = free_port();
+    let mut server = ws.serve("serve", port, &["serve"], &[]);
+    server.wait_healthy(&http).await;
+    for garbage in [
+        &b"GARBAGE\r\n\r\n"[..],
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nX: \x01\x02\r\n\r\n",
+    ] {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream.write_all(garbage).unwrap();
+        let mut answer = [0; 12];
+        stream.read_exact(&mut answer).unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 400");
+    }
+    let mode = |name: &str| {
+        std::fs::metadata(ws.dir.join(name))
+            .ok()
+            .map(|m| m.permissions().mode() & 0o777)
+    };
+    assert_eq!(mode("caisse.db"), Some(0o600));
+    for name in ["caisse.db-wal", "caisse.db-shm"] {
+        assert!(
+            matches!(mode(name), None | Some(0o600)),
+            "{name}: {:o}",
+            mode(name).unwrap()
+        );
+    }
+    let status = server.terminate(Duration::from_secs(15)).await;
+    assert!(status.success());
+    let stderr = server.stderr();
+    assert!(!stderr.contains("ERROR"), "{stderr}");
+
+    std::fs::set_permissions(
+        ws.dir.join("caisse.db"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let out = ws.run(free_port(), &["migrate"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(mode("caisse.db"), Some(0o600), "made private again");
+}
+
+/// An operator revokes a key a merchant leaked, and renames an organization: the running
+/// server refuses the key and shows the new name within its caches' few seconds.
+#[tokio::test]
+async fn an_operator_revokes_a_key_and_renames_an_organization() {
+    let ws = Workspace::new();
+    let http = client();
+    let port = free_port();
+    let mut server = ws.serve("serve", port, &["serve"], &[]);
+    server.wait_healthy(&http).await;
+    let out = ws.run(port, &["organization", "create", "--name", "Boutique Awa"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let org = text(&out.stdout).trim().to_string();
+    let create = ["key", "create", "--organization", &org];
+    let leaked = text(&ws.run(port, &create).stdout).trim().to_string();
+    let kept = text(&ws.run(port, &create).stdout).trim().to_string();
+    let sessions = |key: String| {
+        http.get(server.url("/v1/checkout_sessions"))
+            .header("X-API-KEY", key)
+            .send()
+    };
+    assert_eq!(sessions(leaked.clone()).await.unwrap().status(), 200);
+
+    let out = ws.run(port, &["key", "list", "--organization", &org]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(!text(&out.stdout).contains(&leaked), "no key is printed");
+    let leaked_id = listed
+        .iter()
+        .find(|k| leaked.starts_with(k["prefix"].as_str().unwrap()))
+        .expect("the leaked key by its prefix")["key_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let revoke = [
+        "key",
+        "revoke",
+        "--organization",
+        &org,
+        "--key-id",
+        &leaked_id,
+    ];
+    let out = ws.run(port, &revoke);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = ws.run(port, &revoke);
+    assert!(!out.status.success(), "revoked once");
+    let stranger = Uuid::new_v4().to_string();
+    let out = ws.run(
+        port,
+        &[
+            "key",
+            "revoke",
+            "--organization",
+            &stranger,
+            "--key-id",
+            &leaked_id,
+        ],
+    );
+    assert!(!out.status.success(), "only by its own organization");
+
+    let mut status = 200;
+    for _ in 0..POLL_TRIES {
+        status = sessions(leaked.clone()).await.unwrap().status().as_u16();
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+    assert_eq!(status, 401, "the revoked key is refused");
+    assert_eq!(
+        sessions(kept.clone()).await.unwrap().status(),
+        200,
+        "the other one works"
+    );
+    let listed: Value = serde_json::from_slice(
+        &ws.run(port, &["key", "list", "--organization", &org])
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["revoked_at"].is_string())
+    );
+
+    let out = ws.run(
+        port,
+        &[
+            "organization",
+            "rename",
+            "--organization",
+            &org,
+            "--name",
+            "Awa & Filles",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = ws.run(
+        port,
+        &[
+            "organization",
+            "rename",
+            "--organization",
+            &org,
+            "--name",
+            " ",
+        ],
+    );
+    assert!(!out.status.success(), "a name is 1 to 200 characters");
+    let created = http
+        .post(server.url("/v1/checkout_sessions"))
+        .header("X-API-KEY", &kept)
+        .json(&json!({"amount": 5000, "currency_code": "XOF", "title": "Pagne"}))
+        .send()
+        .await
+        .unwrap();
+    let s: Value = created.json().await.unwrap();
+    let page = server.url(&format!(
+        "/checkout/{}",
+        s["checkout_session_id"].as_str().unwrap()
+    ));
+    let mut html = String::new();
+    for _ in 0..2 * POLL_TRIES {
+        html = http.get(&page).send().await.unwrap().text().await.unwrap();
+        if html.contains("Awa &#38; Filles") {
+            break;
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+    assert!(html.contains("Awa &#38; Filles"), "{html}");
+}

@@ -40,6 +40,7 @@ use super::{
 };
 use crate::domain::money::Currency;
 use crate::domain::payment::{Payment, Reading};
+use crate::domain::same_secret;
 
 /// The real service; tests point the adapter at a fake with `CAISSE_WAVE_API_URL`.
 pub const DEFAULT_API_URL: &str = "https://api.wave.com";
@@ -265,15 +266,6 @@ pub fn signature_verifies(secret: &str, header: &str, body: &[u8], now: i64) -> 
         }
     }
     Err(Forged("Wave-Signature does not match"))
-}
-
-/// Constant-time equality of two secrets.
-fn same_secret(a: &str, b: &str) -> bool {
-    let mut mac = Hmac::<Sha256>::new_from_slice(b"caisse bearer").expect("any key length");
-    mac.update(a.as_bytes());
-    let mut other = Hmac::<Sha256>::new_from_slice(b"caisse bearer").expect("any key length");
-    other.update(b.as_bytes());
-    mac.verify(&other.finalize().into_bytes()).is_ok()
 }
 
 #[async_trait::async_trait]

@@ -12,11 +12,17 @@ use crate::domain::session::Environment;
 use crate::domain::time;
 use crate::store::{ApiKey, Organization};
 
-pub async fn create(ctx: &Context, name: &str, allowed_origins: &[String]) -> Result<Organization> {
+/// An organization's name as customers see it: 1 to 200 characters, trimmed.
+fn name_of(name: &str) -> Result<&str> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(Error::invalid("name", "must be 1 to 200 characters"));
     }
+    Ok(name)
+}
+
+pub async fn create(ctx: &Context, name: &str, allowed_origins: &[String]) -> Result<Organization> {
+    let name = name_of(name)?;
     let mut origins = Vec::new();
     for origin in allowed_origins {
         let parsed = url::Url::parse(origin).ok().filter(|u| {
@@ -62,6 +68,42 @@ pub async fn create_key(
     };
     ctx.store.insert_api_key(&key).await?;
     Ok((key, generated.plaintext))
+}
+
+/// Renames an organization: its pages show the new name (on other nodes within their cache's
+/// few seconds).
+pub async fn rename(ctx: &Context, id: Uuid, name: &str) -> Result<()> {
+    let name = name_of(name)?;
+    if !ctx.store.rename_organization(id, name).await? {
+        return Err(Error::NotFound("organization"));
+    }
+    Ok(())
+}
+
+/// An organization's keys in one environment, oldest first: their ids, prefixes and dates.
+pub async fn keys(
+    ctx: &Context,
+    organization_id: Uuid,
+    environment: Environment,
+) -> Result<Vec<ApiKey>> {
+    get(ctx, organization_id).await?;
+    Ok(ctx
+        .store
+        .api_keys_of(organization_id, environment.as_str())
+        .await?)
+}
+
+/// Revokes an organization's key: every request with it is 401 from then on (within the few
+/// seconds a running server remembers a key it saw).
+pub async fn revoke_key(ctx: &Context, organization_id: Uuid, key_id: Uuid) -> Result<()> {
+    if !ctx
+        .store
+        .revoke_api_key(organization_id, key_id, time::now())
+        .await?
+    {
+        return Err(Error::NotFound("live API key of this organization"));
+    }
+    Ok(())
 }
 
 /// An organization by id, shared: the page reads one on every view, mostly from the cache.

@@ -309,8 +309,41 @@ fn migrator(files: &[MigrationFile]) -> Migrator {
     Migrator::with_migrations(migrations)
 }
 
+/// An SQLite database holds webhook secrets, the CSRF key and customers' details: only its
+/// owner may read it. It is created 0600 when missing (SQLite gives its `-wal` and `-shm` files
+/// the database's mode), and made 0600 when others could read it.
+fn keep_private(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path.as_os_str().is_empty() || path == std::path::Path::new(":memory:") {
+        return Ok(());
+    }
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = path.as_os_str().to_owned();
+                file.push(suffix);
+                let file = std::path::PathBuf::from(file);
+                if let Ok(meta) = std::fs::metadata(&file)
+                    && meta.permissions().mode() & 0o077 != 0
+                {
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+                    tracing::info!(file = %file.display(), "made the database file private (0600)");
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl Store {
-    /// Opens `sqlite:…` (created if missing) or `postgres://…`.
+    /// Opens `sqlite:…` (created if missing, private to its owner) or `postgres://…`.
     pub async fn connect(url: &str) -> StoreResult<Store> {
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
@@ -322,7 +355,9 @@ impl Store {
                 .await?;
             Backend::Postgres(pool)
         } else {
-            let options = SqliteConnectOptions::from_str(url)?
+            let options = SqliteConnectOptions::from_str(url)?;
+            keep_private(options.get_filename()).map_err(sqlx::Error::Io)?;
+            let options = options
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 // With WAL, NORMAL loses no committed data on a process crash; only a power cut

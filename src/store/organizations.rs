@@ -114,4 +114,62 @@ impl Store {
         }
         Ok(key)
     }
+
+    /// An organization's keys in one environment, oldest first (their hashes, never a key).
+    pub async fn api_keys_of(
+        &self,
+        organization_id: Uuid,
+        environment: &str,
+    ) -> StoreResult<Vec<ApiKey>> {
+        Ok(on_pool!(self, read, |pool, d| {
+            sqlx::query_as(
+                "SELECT * FROM api_keys WHERE organization_id = $1 AND environment = $2 \
+                 ORDER BY created_at, id",
+            )
+            .bind(organization_id)
+            .bind(environment)
+            .fetch_all(&mut *pool)
+            .await?
+        }))
+    }
+
+    /// Revokes an organization's key: refused from then on (by another process's cache within
+    /// its TTL). False when it has no such live key.
+    pub async fn revoke_api_key(
+        &self,
+        organization_id: Uuid,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let revoked = on_pool!(self, write, |pool, d| {
+            sqlx::query(
+                "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND organization_id = $2 \
+                 AND revoked_at IS NULL",
+            )
+            .bind(id)
+            .bind(organization_id)
+            .bind(at)
+            .execute(&mut *pool)
+            .await?
+            .rows_affected()
+                == 1
+        });
+        self.cache.api_keys.clear();
+        Ok(revoked)
+    }
+
+    /// Renames an organization (the name customers see on its pages). False when there is none.
+    pub async fn rename_organization(&self, id: Uuid, name: &str) -> StoreResult<bool> {
+        let renamed = on_pool!(self, write, |pool, d| {
+            sqlx::query("UPDATE organizations SET name = $2 WHERE id = $1")
+                .bind(id)
+                .bind(name)
+                .execute(&mut *pool)
+                .await?
+                .rows_affected()
+                == 1
+        });
+        self.cache.organizations.invalidate(&id);
+        Ok(renamed)
+    }
 }

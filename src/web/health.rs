@@ -1,7 +1,8 @@
 //! Liveness, readiness and metrics, for load balancers and monitoring.
 
 use actix_web::web::Data;
-use actix_web::{HttpResponse, get};
+use actix_web::{HttpRequest, HttpResponse, get};
+use secrecy::ExposeSecret;
 
 use super::metrics::Metrics;
 use crate::core::{Context, Error};
@@ -31,8 +32,30 @@ async fn readyz(ctx: Data<Context>) -> HttpResponse {
     }
 }
 
+/// Who may read `/metrics`: a scraper with the operator's `CAISSE_METRICS_TOKEN`, or, without
+/// one configured, a request from this machine that no proxy relayed (one that did carries
+/// `Forwarded` or `X-Forwarded-For`). The checkout is public; its traffic figures are not.
+fn may_scrape(req: &HttpRequest, ctx: &Context) -> bool {
+    let headers = req.headers();
+    match &ctx.settings.metrics_token {
+        Some(token) => headers
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| crate::domain::same_secret(given, token.expose_secret())),
+        None => {
+            !headers.contains_key("forwarded")
+                && !headers.contains_key("x-forwarded-for")
+                && req.peer_addr().is_some_and(|a| a.ip().is_loopback())
+        }
+    }
+}
+
 #[get("/metrics")]
-async fn metrics(m: Data<Metrics>) -> HttpResponse {
+async fn metrics(req: HttpRequest, ctx: Data<Context>, m: Data<Metrics>) -> HttpResponse {
+    if !may_scrape(&req, &ctx) {
+        return HttpResponse::NotFound().finish();
+    }
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(m.render())

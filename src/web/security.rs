@@ -9,29 +9,50 @@ use actix_web::http::header::{self, HeaderMap, HeaderValue};
 
 use crate::domain::hex_string;
 
-/// The browser's CSRF secret: random, HttpOnly, never shown to scripts.
-pub const CSRF_COOKIE: &str = "caisse_csrf";
+/// The cookie of the browser's CSRF secret: random, HttpOnly, never shown to scripts. Over
+/// HTTPS its name carries the `__Host-` prefix, so browsers take it only from caisse's own
+/// origin, `Secure` and for the whole site: a sibling subdomain cannot plant a secret whose
+/// tokens its author could read from its own view of the page.
+pub fn csrf_cookie(https: bool) -> &'static str {
+    if https {
+        "__Host-caisse_csrf"
+    } else {
+        "caisse_csrf"
+    }
+}
 
-/// The browser's CSRF secret, and the `Set-Cookie` value to send when it has none yet. The
-/// cookie is `Secure` when caisse is served over HTTPS (its public URL says so), whatever a
-/// request's own headers claim.
+/// A secret caisse could have made: 64 lower-case hex digits. Any other value is replaced.
+fn is_secret(value: &str) -> bool {
+    value.len() == 64
+        && value
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The browser's CSRF secret from its cookie, if it holds one caisse could have made.
+pub fn csrf_secret(req: &HttpRequest, https: bool) -> Option<String> {
+    cookie(req, csrf_cookie(https))
+        .map(|c| c.value().to_string())
+        .filter(|v| is_secret(v))
+}
+
+/// The browser's CSRF secret, and the `Set-Cookie` value to send when it has none yet (or a
+/// value caisse did not make). The cookie is `Secure` when caisse is served over HTTPS (its
+/// public URL says so), whatever a request's own headers claim.
 pub fn browser_secret(req: &HttpRequest, https: bool) -> (String, Option<HeaderValue>) {
-    if let Some(c) = cookie(req, CSRF_COOKIE).filter(|c| c.value().len() == 64) {
-        return (c.value().to_string(), None);
+    if let Some(secret) = csrf_secret(req, https) {
+        return (secret, None);
     }
     let value = hex_string(&rand::random::<[u8; 32]>());
     // Written out rather than built with `Cookie` or `format!`: their formatters cost more
     // than the rest of the header, on every first view. The value is hex and the attributes
     // fixed.
-    let secure = if https { "; Secure" } else { "" };
-    let cookie = [
-        CSRF_COOKIE,
-        "=",
-        &value,
-        "; HttpOnly; SameSite=Lax; Path=/checkout",
-        secure,
-    ]
-    .concat();
+    let attributes = if https {
+        "; HttpOnly; SameSite=Lax; Path=/; Secure"
+    } else {
+        "; HttpOnly; SameSite=Lax; Path=/checkout"
+    };
+    let cookie = [csrf_cookie(https), "=", &value, attributes].concat();
     (value, owned_header(cookie))
 }
 
@@ -179,7 +200,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_new_browser_gets_a_secret_cookie_secure_only_over_https() {
+    fn a_new_browser_gets_a_secret_cookie_secure_and_host_only_over_https() {
         let req = actix_web::test::TestRequest::default().to_http_request();
         let (secret, cookie) = browser_secret(&req, false);
         assert_eq!(secret.len(), 64);
@@ -190,15 +211,32 @@ mod tests {
         let (secret, cookie) = browser_secret(&req, true);
         assert_eq!(
             cookie.unwrap().to_str().unwrap(),
-            format!("caisse_csrf={secret}; HttpOnly; SameSite=Lax; Path=/checkout; Secure")
+            format!("__Host-caisse_csrf={secret}; HttpOnly; SameSite=Lax; Path=/; Secure")
         );
         // A browser that has one keeps it, and is sent no cookie.
-        let req = actix_web::test::TestRequest::default()
-            .cookie(actix_web::cookie::Cookie::new(CSRF_COOKIE, secret.clone()))
-            .to_http_request();
-        let (kept, cookie) = browser_secret(&req, true);
+        let with = |name: &str, value: &str| {
+            actix_web::test::TestRequest::default()
+                .cookie(actix_web::cookie::Cookie::new(
+                    name.to_string(),
+                    value.to_string(),
+                ))
+                .to_http_request()
+        };
+        let (kept, cookie) = browser_secret(&with("__Host-caisse_csrf", &secret), true);
         assert_eq!(kept, secret);
         assert!(cookie.is_none());
+        // Over HTTPS, a secret under the name without the prefix is not taken (a sibling
+        // subdomain can set that one); nor is a value caisse could not have made.
+        for (name, value) in [
+            ("caisse_csrf", secret.as_str()),
+            ("__Host-caisse_csrf", &"z".repeat(64)),
+            ("__Host-caisse_csrf", &secret.to_uppercase()),
+            ("__Host-caisse_csrf", &secret[..63]),
+        ] {
+            let (fresh, cookie) = browser_secret(&with(name, value), true);
+            assert_ne!(fresh, value, "{name}={value}");
+            assert!(cookie.is_some());
+        }
     }
 
     #[test]

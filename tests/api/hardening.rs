@@ -1,8 +1,8 @@
 //! Attacks that once got through, each over HTTP as its author made it: control characters and
 //! unnormalized URLs stored for redirects, control characters from the page's forms, and a
 //! quantity that took a total past the amount cap, payment reports read leniently, webhooks
-//! sent to this machine's own addresses, one key's flood of requests, and wrong keys by the
-//! thousand.
+//! sent to this machine's own addresses, one key's flood of requests, wrong keys by the
+//! thousand, and a planted CSRF cookie.
 
 use serde_json::{Value, json};
 
@@ -421,7 +421,41 @@ async fn wrong_keys_from_one_address_are_refused_lookups(backend: Backend) {
     assert_eq!(from("203.0.113.6", &wrong).await.unwrap().status(), 401);
 }
 
+/// A CSRF secret planted in the victim's browser (a cookie set from a sibling subdomain, say)
+/// whose author reads its tokens from their own view of the page: caisse takes only secrets it
+/// could have made, and replaces any other, so the author's tokens are worthless.
+async fn a_planted_csrf_cookie_is_replaced_not_trusted(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let mut body = session_body();
+    body["allow_quantity"] = json!(true);
+    let id = id_of(&app.session(&body).await);
+    let path = format!("/checkout/{id}");
+    let planted = format!("caisse_csrf={}", "A".repeat(64));
+    // The attacker's own view of the page, with the planted cookie.
+    let seen = crate::page::visit(&app, &path, &[("cookie", &planted)]).await;
+    assert!(
+        seen.cookies.starts_with("caisse_csrf=") && !seen.cookies.contains(&"A".repeat(64)),
+        "a fresh secret replaces the planted one: {}",
+        seen.cookies
+    );
+    // The victim's browser posts the attacker's form: planted cookie, attacker's token.
+    let res = crate::page::post_form(
+        &app,
+        &format!("{path}/quantity"),
+        &planted,
+        &[("csrf", &seen.csrf()), ("quantity", "7")],
+    )
+    .await;
+    let status = res.status().as_u16();
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Ce formulaire a expiré"), "{status} {html}");
+    assert_eq!(app.api_session(&id).await["quantity"], 1, "nothing changed");
+}
+
 crate::on_both_backends!(
+    a_planted_csrf_cookie_is_replaced_not_trusted,
     an_api_key_past_its_rate_limit_is_answered_429,
     wrong_keys_from_one_address_are_refused_lookups,
     a_body_that_trickles_in_is_cut_off,

@@ -24,6 +24,43 @@ async fn health_readiness_and_metrics_answer(backend: Backend) {
     );
 }
 
+/// `/metrics` is not the public's: a request a proxy relayed is 404 (the checkout is public,
+/// its traffic figures are not), and with the operator's token only a scraper holding it reads.
+async fn metrics_are_for_the_operator_only(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let relayed = app
+        .client
+        .get(app.url("/metrics"))
+        .header("X-Forwarded-For", "203.0.113.4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(relayed.status(), 404);
+    let Some(app) = crate::helpers::spawn_app_with(backend, |s| {
+        s.metrics_token = Some("scrape-Tk81Lq0".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let read = |token: Option<&'static str>| {
+        let mut req = app.client.get(app.url("/metrics"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    assert_eq!(
+        read(None).await.unwrap().status(),
+        404,
+        "even from this machine"
+    );
+    assert_eq!(read(Some("scrape-Tk81Lq")).await.unwrap().status(), 404);
+    assert_eq!(read(Some("scrape-Tk81Lq0")).await.unwrap().status(), 200);
+}
+
 async fn readiness_fails_when_the_database_is_gone(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -79,6 +116,7 @@ async fn the_server_stops_gracefully(backend: Backend) {
 }
 
 crate::on_both_backends!(
+    metrics_are_for_the_operator_only,
     health_readiness_and_metrics_answer,
     readiness_fails_when_the_database_is_gone,
     a_callers_request_id_is_kept_and_a_bad_one_replaced,

@@ -71,6 +71,7 @@ pub fn test_settings(database_url: String) -> Settings {
         webhook_allow_private: true,
         api_rate_limit: 100,
         client_ip_header: None,
+        metrics_token: None,
         test_retention_days: 30,
         body_timeout_secs: 2,
         static_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/static").into(),

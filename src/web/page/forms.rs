@@ -159,8 +159,7 @@ impl<T: PageForm> FromRequest for Posted<T> {
                 )));
             }
             let form: T = serde_urlencoded::from_bytes(&body.await?).unwrap_or_default();
-            let secret =
-                security::cookie(&req, security::CSRF_COOKIE).map(|c| c.value().to_string());
+            let secret = security::csrf_secret(&req, ctx.public_url.starts_with("https:"));
             if !ctx
                 .csrf_key
                 .is_valid(secret.as_deref(), session.id, form.csrf())
