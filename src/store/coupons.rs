@@ -8,7 +8,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{SortOrder, Store, StoreError, StoreResult, on_pool, taken};
+use super::{
+    SortOrder, Store, StoreError, StoreResult, decoded, on_pool, ordered, read_optional,
+    select_rows, taken,
+};
 use crate::domain::coupon::{Coupon, CouponCode, CouponFields, Discount, Percentage};
 use crate::domain::session::Environment;
 
@@ -167,18 +170,8 @@ impl Store {
     /// A coupon by id, whatever its organization, deleted or not: a session that used it can
     /// always read it back. The API checks the organization and hides deleted coupons itself.
     pub async fn coupon(&self, id: Uuid) -> StoreResult<Option<Coupon>> {
-        let select = concat!(
-            "SELECT ",
-            coupon_columns!(),
-            " FROM discount_coupons WHERE coupon_id = $1"
-        );
-        let row: Option<CouponRow> = on_pool!(self, read, |pool, d| {
-            sqlx::query_as(select)
-                .bind(id)
-                .fetch_optional(&mut *pool)
-                .await?
-        });
-        row.map(Coupon::try_from).transpose()
+        let select = select_rows!(coupon_columns, "discount_coupons", "WHERE coupon_id = $1");
+        read_optional!(self, CouponRow, sqlx::query_as(select).bind(id))
     }
 
     /// The coupon a customer's code names in an organization and environment, read
@@ -193,39 +186,34 @@ impl Store {
         let Ok(code) = CouponCode::parse(code) else {
             return Ok(None);
         };
-        let select = concat!(
-            "SELECT ",
-            coupon_columns!(),
-            " FROM discount_coupons WHERE organization_id = $1 AND environment = $2 \
+        let select = select_rows!(
+            coupon_columns,
+            "discount_coupons",
+            "WHERE organization_id = $1 AND environment = $2 \
              AND code = $3 AND deleted_at IS NULL"
         );
-        let row: Option<CouponRow> = on_pool!(self, read, |pool, d| {
+        read_optional!(
+            self,
+            CouponRow,
             sqlx::query_as(select)
                 .bind(organization_id)
                 .bind(environment.as_str())
                 .bind(code.as_str())
-                .fetch_optional(&mut *pool)
-                .await?
-        });
-        row.map(Coupon::try_from).transpose()
+        )
     }
 
     /// A page of coupons that are not deleted, and how many there are in all.
     pub async fn list_coupons(&self, q: &CouponListQuery) -> StoreResult<(Vec<Coupon>, i64)> {
-        let page = match q.sort {
-            SortOrder::CreatedDesc => concat!(
-                "SELECT ",
-                coupon_columns!(),
-                " FROM discount_coupons WHERE organization_id = $1 AND environment = $2 \
-                 AND deleted_at IS NULL ORDER BY created_at DESC, coupon_id DESC LIMIT $3 OFFSET $4"
+        let page = ordered!(
+            q.sort,
+            select_rows!(
+                coupon_columns,
+                "discount_coupons",
+                "WHERE organization_id = $1 AND environment = $2 AND deleted_at IS NULL"
             ),
-            SortOrder::CreatedAsc => concat!(
-                "SELECT ",
-                coupon_columns!(),
-                " FROM discount_coupons WHERE organization_id = $1 AND environment = $2 \
-                 AND deleted_at IS NULL ORDER BY created_at ASC, coupon_id ASC LIMIT $3 OFFSET $4"
-            ),
-        };
+            "coupon_id",
+            "LIMIT $3 OFFSET $4"
+        );
         let (rows, total): (Vec<CouponRow>, i64) = on_pool!(self, read, |pool, d| {
             let rows = sqlx::query_as(page)
                 .bind(q.organization_id)
@@ -244,11 +232,7 @@ impl Store {
             .await?;
             (rows, total)
         });
-        let coupons = rows
-            .into_iter()
-            .map(Coupon::try_from)
-            .collect::<StoreResult<_>>()?;
-        Ok((coupons, total))
+        Ok((decoded(rows)?, total))
     }
 
     /// Writes the merchant's fields and `updated_at` of a coupon that is not deleted, and

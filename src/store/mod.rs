@@ -142,25 +142,22 @@ impl ReadCache {
 /// inside the body. `read` takes a connection of SQLite's reader pool, `write` its single
 /// writer; on PostgreSQL both take one from the pool.
 macro_rules! on_pool {
-    ($store:expr, read, |$p:ident, $d:ident| $body:expr) => {
+    ($store:expr, $use:ident, |$p:ident, $d:ident| $body:expr) => {
         match &$store.backend {
-            $crate::store::Backend::Sqlite { reader, .. } => {
-                on_pool!(@on reader.acquire().await?, Sqlite, $p, $d, $body)
+            #[allow(unused_variables)]
+            $crate::store::Backend::Sqlite { reader, writer, .. } => {
+                on_pool!(@on on_pool!(@sqlite $use, reader, writer), Sqlite, $p, $d, $body)
             }
             $crate::store::Backend::Postgres(pool) => {
                 on_pool!(@on $store.pg_connection(pool).await?, Postgres, $p, $d, $body)
             }
         }
     };
-    ($store:expr, write, |$p:ident, $d:ident| $body:expr) => {
-        match &$store.backend {
-            $crate::store::Backend::Sqlite { writer, .. } => {
-                on_pool!(@on writer.lock().await?, Sqlite, $p, $d, $body)
-            }
-            $crate::store::Backend::Postgres(pool) => {
-                on_pool!(@on $store.pg_connection(pool).await?, Postgres, $p, $d, $body)
-            }
-        }
+    (@sqlite read, $reader:ident, $writer:ident) => {
+        $reader.acquire().await?
+    };
+    (@sqlite write, $reader:ident, $writer:ident) => {
+        $writer.lock().await?
     };
     (@on $conn:expr, $dialect:ident, $p:ident, $d:ident, $body:expr) => {{
         #[allow(unused_variables)]
@@ -176,6 +173,58 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// `SELECT <columns> FROM <table> <rest>` as one literal, `$columns` naming the macro that lists
+/// the table's columns in its row's order.
+macro_rules! select_rows {
+    ($columns:ident, $table:literal, $($rest:expr),+) => {
+        concat!("SELECT ", $columns!(), " FROM ", $table, " ", $($rest),+)
+    };
+}
+pub(crate) use select_rows;
+
+/// A listing's statement in the order asked: `$select`, ordered by creation time and then
+/// by `$id` (so that rows created together keep one order), then `$rest`.
+macro_rules! ordered {
+    ($sort:expr, $select:expr, $id:literal, $rest:literal) => {
+        match $sort {
+            $crate::store::SortOrder::CreatedDesc => {
+                concat!($select, " ORDER BY created_at DESC, ", $id, " DESC ", $rest)
+            }
+            $crate::store::SortOrder::CreatedAsc => {
+                concat!($select, " ORDER BY created_at ASC, ", $id, " ASC ", $rest)
+            }
+        }
+    };
+}
+pub(crate) use ordered;
+
+/// Runs `$query` (a `sqlx::query_as` of `$row`s, its values bound) on a reader connection and
+/// decodes the one row it may return into the domain type the row converts to.
+macro_rules! read_optional {
+    ($store:expr, $row:ty, $query:expr) => {{
+        let row: Option<$row> = $crate::store::on_pool!($store, read, |pool, d| {
+            $query.fetch_optional(&mut *pool).await?
+        });
+        row.map(TryFrom::try_from).transpose()
+    }};
+}
+
+/// Like [`read_optional!`], for every row `$query` returns.
+macro_rules! read_all {
+    ($store:expr, $row:ty, $query:expr) => {{
+        let rows: Vec<$row> = $crate::store::on_pool!($store, read, |pool, d| {
+            $query.fetch_all(&mut *pool).await?
+        });
+        $crate::store::decoded(rows)
+    }};
+}
+pub(crate) use {read_all, read_optional};
+
+/// Rows as the domain values they decode to; a row that does not decode fails them all.
+fn decoded<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> StoreResult<Vec<T>> {
+    rows.into_iter().map(T::try_from).collect()
+}
+
 /// Picks the statement text for the dialect at hand.
 fn sql(d: Dialect, sqlite: &'static str, postgres: &'static str) -> &'static str {
     match d {
@@ -187,111 +236,35 @@ fn sql(d: Dialect, sqlite: &'static str, postgres: &'static str) -> &'static str
 /// A migration: its version (the number of its file), its name and its SQL.
 type MigrationFile = (i64, &'static str, &'static str);
 
+/// The migrations of the backend whose folder under `migrations/` is `$dir`, from the one list of
+/// them both backends have: each file is `<version, four digits>_<name, spaces as _>.sql`.
+macro_rules! migrations {
+    ($dir:literal) => {
+        migrations!($dir;
+            1 "init" "0001_init",
+            2 "coupons" "0002_coupons",
+            3 "checkout page" "0003_checkout_page",
+            4 "webhooks" "0004_webhooks",
+            5 "session changes" "0005_session_changes",
+            6 "durability" "0006_durability",
+            7 "payments" "0007_payments",
+            8 "provider accounts" "0008_provider_accounts",
+            9 "closing reads" "0009_closing_reads",
+            10 "endpoint health" "0010_endpoint_health",
+        )
+    };
+    ($dir:literal; $($version:literal $name:literal $file:literal,)+) => {
+        &[$((
+            $version,
+            $name,
+            include_str!(concat!("../../migrations/", $dir, "/", $file, ".sql")),
+        )),+]
+    };
+}
+
 /// The schema of each backend, in the order the files are numbered.
-const SQLITE_MIGRATIONS: &[MigrationFile] = &[
-    (
-        1,
-        "init",
-        include_str!("../../migrations/sqlite/0001_init.sql"),
-    ),
-    (
-        2,
-        "coupons",
-        include_str!("../../migrations/sqlite/0002_coupons.sql"),
-    ),
-    (
-        3,
-        "checkout page",
-        include_str!("../../migrations/sqlite/0003_checkout_page.sql"),
-    ),
-    (
-        4,
-        "webhooks",
-        include_str!("../../migrations/sqlite/0004_webhooks.sql"),
-    ),
-    (
-        5,
-        "session changes",
-        include_str!("../../migrations/sqlite/0005_session_changes.sql"),
-    ),
-    (
-        6,
-        "durability",
-        include_str!("../../migrations/sqlite/0006_durability.sql"),
-    ),
-    (
-        7,
-        "payments",
-        include_str!("../../migrations/sqlite/0007_payments.sql"),
-    ),
-    (
-        8,
-        "provider accounts",
-        include_str!("../../migrations/sqlite/0008_provider_accounts.sql"),
-    ),
-    (
-        9,
-        "closing reads",
-        include_str!("../../migrations/sqlite/0009_closing_reads.sql"),
-    ),
-    (
-        10,
-        "endpoint health",
-        include_str!("../../migrations/sqlite/0010_endpoint_health.sql"),
-    ),
-];
-const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
-    (
-        1,
-        "init",
-        include_str!("../../migrations/postgres/0001_init.sql"),
-    ),
-    (
-        2,
-        "coupons",
-        include_str!("../../migrations/postgres/0002_coupons.sql"),
-    ),
-    (
-        3,
-        "checkout page",
-        include_str!("../../migrations/postgres/0003_checkout_page.sql"),
-    ),
-    (
-        4,
-        "webhooks",
-        include_str!("../../migrations/postgres/0004_webhooks.sql"),
-    ),
-    (
-        5,
-        "session changes",
-        include_str!("../../migrations/postgres/0005_session_changes.sql"),
-    ),
-    (
-        6,
-        "durability",
-        include_str!("../../migrations/postgres/0006_durability.sql"),
-    ),
-    (
-        7,
-        "payments",
-        include_str!("../../migrations/postgres/0007_payments.sql"),
-    ),
-    (
-        8,
-        "provider accounts",
-        include_str!("../../migrations/postgres/0008_provider_accounts.sql"),
-    ),
-    (
-        9,
-        "closing reads",
-        include_str!("../../migrations/postgres/0009_closing_reads.sql"),
-    ),
-    (
-        10,
-        "endpoint health",
-        include_str!("../../migrations/postgres/0010_endpoint_health.sql"),
-    ),
-];
+const SQLITE_MIGRATIONS: &[MigrationFile] = migrations!("sqlite");
+const POSTGRES_MIGRATIONS: &[MigrationFile] = migrations!("postgres");
 
 fn migrator(files: &[MigrationFile]) -> Migrator {
     let migrations = files
@@ -476,16 +449,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_schemas_have_the_same_migrations_in_order() {
-        let versions = |files: &[MigrationFile]| {
-            files
-                .iter()
-                .map(|&(v, name, _)| (v, name))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(versions(SQLITE_MIGRATIONS), versions(POSTGRES_MIGRATIONS));
+    fn migrations_are_numbered_from_1_without_a_gap() {
         for (i, &(version, _, _)) in SQLITE_MIGRATIONS.iter().enumerate() {
-            assert_eq!(version, i as i64 + 1, "numbered from 1 without a gap");
+            assert_eq!(version, i as i64 + 1);
         }
     }
 

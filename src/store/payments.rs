@@ -6,7 +6,9 @@ use uuid::Uuid;
 use super::rows::{SessionRow, bind_session, bind_values, parsed, with_session_columns};
 use super::sessions::{SELECT_SESSION, count_coupon_use};
 use super::webhooks::write_events;
-use super::{Store, StoreError, StoreResult, on_pool};
+use super::{
+    Store, StoreError, StoreResult, decoded, on_pool, read_all, read_optional, select_rows,
+};
 use crate::domain::event::{Event, EventType};
 use crate::domain::payment::{Payment, Reading};
 use crate::domain::session::CheckoutSession;
@@ -125,17 +127,12 @@ pub(super) use latest_payment_in;
 impl Store {
     /// A session's payments, oldest first.
     pub async fn payments_of(&self, session_id: Uuid) -> StoreResult<Vec<Payment>> {
-        let rows: Vec<PaymentRow> = on_pool!(self, read, |pool, d| {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                payment_columns!(),
-                " FROM payments WHERE checkout_session_id = $1 ORDER BY created_at, payment_id"
-            ))
-            .bind(session_id)
-            .fetch_all(&mut *pool)
-            .await?
-        });
-        rows.into_iter().map(Payment::try_from).collect()
+        let select = select_rows!(
+            payment_columns,
+            "payments",
+            "WHERE checkout_session_id = $1 ORDER BY created_at, payment_id"
+        );
+        read_all!(self, PaymentRow, sqlx::query_as(select).bind(session_id))
     }
 
     /// A session's latest payment: the one its `payment` shows.
@@ -223,17 +220,8 @@ impl Store {
     }
 
     pub async fn payment(&self, id: Uuid) -> StoreResult<Option<Payment>> {
-        let row: Option<PaymentRow> = on_pool!(self, read, |pool, d| {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                payment_columns!(),
-                " FROM payments WHERE payment_id = $1"
-            ))
-            .bind(id)
-            .fetch_optional(&mut *pool)
-            .await?
-        });
-        row.map(Payment::try_from).transpose()
+        let select = select_rows!(payment_columns, "payments", "WHERE payment_id = $1");
+        read_optional!(self, PaymentRow, sqlx::query_as(select).bind(id))
     }
 
     /// Ends the session's payment under way, if there is one: it becomes `canceled` and the
@@ -464,16 +452,16 @@ impl Store {
             let mut tx = pool.begin().await?;
             let due: Vec<PaymentRow> = sqlx::query_as(super::sql(
                 d,
-                concat!(
-                    "SELECT ",
-                    payment_columns!(),
-                    " FROM payments WHERE next_check_at <= $1 AND account_id IS NOT NULL \
+                select_rows!(
+                    payment_columns,
+                    "payments",
+                    "WHERE next_check_at <= $1 AND account_id IS NOT NULL \
                      ORDER BY next_check_at LIMIT $2"
                 ),
-                concat!(
-                    "SELECT ",
-                    payment_columns!(),
-                    " FROM payments WHERE next_check_at <= $1 AND account_id IS NOT NULL \
+                select_rows!(
+                    payment_columns,
+                    "payments",
+                    "WHERE next_check_at <= $1 AND account_id IS NOT NULL \
                      ORDER BY next_check_at LIMIT $2 \
                      FOR UPDATE SKIP LOCKED"
                 ),
@@ -495,7 +483,7 @@ impl Store {
             tx.commit().await?;
             due
         });
-        rows.into_iter().map(Payment::try_from).collect()
+        decoded(rows)
     }
 }
 

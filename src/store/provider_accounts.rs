@@ -8,7 +8,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::rows::parsed;
-use super::{Store, StoreError, StoreResult, on_pool};
+use super::{Store, StoreError, StoreResult, on_pool, read_all, read_optional, select_rows};
 use crate::domain::provider_account::{AccountProvider, ProviderAccount};
 use crate::domain::session::Environment;
 
@@ -89,19 +89,19 @@ impl Store {
         organization_id: Uuid,
         environment: Environment,
     ) -> StoreResult<Vec<ProviderAccount>> {
-        let rows: Vec<AccountRow> = on_pool!(self, read, |pool, d| {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                account_columns!(),
-                " FROM provider_accounts WHERE organization_id = $1 AND environment = $2 \
-                 ORDER BY provider"
-            ))
-            .bind(organization_id)
-            .bind(environment.as_str())
-            .fetch_all(&mut *pool)
-            .await?
-        });
-        rows.into_iter().map(ProviderAccount::try_from).collect()
+        let select = select_rows!(
+            account_columns,
+            "provider_accounts",
+            "WHERE organization_id = $1 AND environment = $2 \
+             ORDER BY provider"
+        );
+        read_all!(
+            self,
+            AccountRow,
+            sqlx::query_as(select)
+                .bind(organization_id)
+                .bind(environment.as_str())
+        )
     }
 
     pub async fn provider_account(
@@ -110,20 +110,20 @@ impl Store {
         environment: Environment,
         provider: AccountProvider,
     ) -> StoreResult<Option<ProviderAccount>> {
-        let row: Option<AccountRow> = on_pool!(self, read, |pool, d| {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                account_columns!(),
-                " FROM provider_accounts WHERE organization_id = $1 AND environment = $2 \
-                 AND provider = $3"
-            ))
-            .bind(organization_id)
-            .bind(environment.as_str())
-            .bind(provider.code())
-            .fetch_optional(&mut *pool)
-            .await?
-        });
-        row.map(ProviderAccount::try_from).transpose()
+        let select = select_rows!(
+            account_columns,
+            "provider_accounts",
+            "WHERE organization_id = $1 AND environment = $2 \
+             AND provider = $3"
+        );
+        read_optional!(
+            self,
+            AccountRow,
+            sqlx::query_as(select)
+                .bind(organization_id)
+                .bind(environment.as_str())
+                .bind(provider.code())
+        )
     }
 
     /// The account a provider webhook's URL names.
@@ -131,17 +131,12 @@ impl Store {
         &self,
         account_id: Uuid,
     ) -> StoreResult<Option<ProviderAccount>> {
-        let row: Option<AccountRow> = on_pool!(self, read, |pool, d| {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                account_columns!(),
-                " FROM provider_accounts WHERE account_id = $1"
-            ))
-            .bind(account_id)
-            .fetch_optional(&mut *pool)
-            .await?
-        });
-        row.map(ProviderAccount::try_from).transpose()
+        let select = select_rows!(
+            account_columns,
+            "provider_accounts",
+            "WHERE account_id = $1"
+        );
+        read_optional!(self, AccountRow, sqlx::query_as(select).bind(account_id))
     }
 
     /// Removes an account; whether there was one.

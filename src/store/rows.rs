@@ -12,56 +12,6 @@ use super::StoreError;
 use crate::domain::session::{CheckoutSession, SessionFields};
 use crate::qr::QrCodeData;
 
-#[derive(sqlx::FromRow)]
-pub(super) struct SessionRow {
-    pub checkout_session_id: Uuid,
-    pub organization_id: Uuid,
-    pub created_by: String,
-    pub environment: String,
-    pub status: String,
-    pub amount: i64,
-    pub currency_code: String,
-    pub quantity: i64,
-    pub allow_quantity: bool,
-    pub allow_coupon_code: bool,
-    pub is_pos: bool,
-    pub is_spi: bool,
-    pub allowed_providers: Option<String>,
-    pub title: String,
-    pub public_description: Option<String>,
-    pub customer_name: Option<String>,
-    pub customer_email: Option<String>,
-    pub customer_phone: Option<String>,
-    pub customer_id: Option<Uuid>,
-    pub metadata: Option<Json<Map<String, Value>>>,
-    pub success_url: Option<String>,
-    pub cancel_url: Option<String>,
-    pub expires_at: DateTime<Utc>,
-    pub qr_code_type: String,
-    pub qr_code_data: Option<Json<Value>>,
-    pub spi_account_number: Option<String>,
-    pub spi_qr_code_id: Option<Uuid>,
-    pub qr_payload: Option<String>,
-    pub payment_link_id: Option<Uuid>,
-    pub payment_request_id: Option<Uuid>,
-    pub price_id: Option<Uuid>,
-    pub product_id: Option<Uuid>,
-    pub subscription_id: Option<Uuid>,
-    pub installment_plan_id: Option<Uuid>,
-    pub coupon_id: Option<Uuid>,
-    pub coupon_code: Option<String>,
-    pub amount_discount: i64,
-    pub payment_provider: Option<String>,
-    pub provider_reference: Option<String>,
-    pub completed_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub coupon_attempts: i64,
-    pub coupon_window_started_at: Option<DateTime<Utc>>,
-    pub pending_payment_id: Option<Uuid>,
-    pub version: i64,
-}
-
 pub(super) fn parsed<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, StoreError> {
     value
         .parse()
@@ -133,83 +83,97 @@ impl TryFrom<SessionRow> for CheckoutSession {
     }
 }
 
-/// The one list of the columns a session is written to, each beside the value written to it:
-/// the column list of every statement, the bound values and their placeholders all come from
-/// here, so a column added or moved changes one line, and two columns can never be bound in
-/// each other's place. Calls `$then!($($args)* ; name: value, …)`, with `$s` the session and
-/// `$f` its fields in the values.
+/// The one list of the columns a session is written to, each with the type it is read as and
+/// beside the value written to it: the row type, the column list of every statement, the bound
+/// values and their placeholders all come from here, so a column added or moved changes one
+/// line, and two columns can never be bound in each other's place. Calls
+/// `$then!($($args)* ; name: Type = value, …)`, with `$s` the session and `$f` its fields in the
+/// values.
 macro_rules! with_session_columns {
     ($then:ident!($($args:tt)*), $s:ident, $f:ident) => {
-        $then!($($args)* ;
-            checkout_session_id: $s.id,
-            organization_id: $s.organization_id,
-            created_by: $s.created_by.clone(),
-            environment: $s.environment.as_str(),
-            status: $s.status.as_str(),
-            amount: $f.amount,
-            currency_code: $f.currency.code(),
-            quantity: $f.quantity,
-            allow_quantity: $f.allow_quantity,
-            allow_coupon_code: $f.allow_coupon_code,
-            is_pos: $f.is_pos,
-            is_spi: $f.is_spi,
-            allowed_providers: $f.allowed_providers.as_ref().map(|l| l.to_string()),
-            title: $f.title.clone(),
-            public_description: $f.public_description.clone(),
-            customer_name: $f.customer_name.clone(),
-            customer_email: $f.customer_email.clone(),
-            customer_phone: $f.customer_phone.clone(),
-            customer_id: $f.customer_id,
-            metadata: $f.metadata.clone().map(sqlx::types::Json),
-            success_url: $f.success_url.clone(),
-            cancel_url: $f.cancel_url.clone(),
-            expires_at: $f.expires_at,
-            qr_code_type: $f.qr_code_type.as_str(),
-            qr_code_data: $f.qr_code_data.as_ref().map(|d| sqlx::types::Json(d.to_json())),
-            spi_account_number: $f.spi_account_number.clone(),
-            spi_qr_code_id: $s.spi_qr_code_id,
-            qr_payload: $s.qr_payload.clone(),
-            payment_link_id: $f.payment_link_id,
-            payment_request_id: $f.payment_request_id,
-            price_id: $f.price_id,
-            product_id: $f.product_id,
-            subscription_id: $f.subscription_id,
-            installment_plan_id: $f.installment_plan_id,
-            coupon_id: $s.coupon_id,
-            coupon_code: $s.coupon_code.clone(),
-            amount_discount: $s.amount_discount,
-            payment_provider: $s.payment_provider.clone(),
-            provider_reference: $s.provider_reference.clone(),
-            completed_at: $s.completed_at,
-            created_at: $s.created_at,
-            updated_at: $s.updated_at,
-            coupon_attempts: $s.coupon_attempts,
-            coupon_window_started_at: $s.coupon_window_started_at,
-            pending_payment_id: $s.pending_payment_id,
-        )
+        $then! { $($args)* ;
+            checkout_session_id: Uuid = $s.id,
+            organization_id: Uuid = $s.organization_id,
+            created_by: String = $s.created_by.clone(),
+            environment: String = $s.environment.as_str(),
+            status: String = $s.status.as_str(),
+            amount: i64 = $f.amount,
+            currency_code: String = $f.currency.code(),
+            quantity: i64 = $f.quantity,
+            allow_quantity: bool = $f.allow_quantity,
+            allow_coupon_code: bool = $f.allow_coupon_code,
+            is_pos: bool = $f.is_pos,
+            is_spi: bool = $f.is_spi,
+            allowed_providers: Option<String> = $f.allowed_providers.as_ref().map(|l| l.to_string()),
+            title: String = $f.title.clone(),
+            public_description: Option<String> = $f.public_description.clone(),
+            customer_name: Option<String> = $f.customer_name.clone(),
+            customer_email: Option<String> = $f.customer_email.clone(),
+            customer_phone: Option<String> = $f.customer_phone.clone(),
+            customer_id: Option<Uuid> = $f.customer_id,
+            metadata: Option<Json<Map<String, Value>>> = $f.metadata.clone().map(sqlx::types::Json),
+            success_url: Option<String> = $f.success_url.clone(),
+            cancel_url: Option<String> = $f.cancel_url.clone(),
+            expires_at: DateTime<Utc> = $f.expires_at,
+            qr_code_type: String = $f.qr_code_type.as_str(),
+            qr_code_data: Option<Json<Value>> = $f.qr_code_data.as_ref().map(|d| sqlx::types::Json(d.to_json())),
+            spi_account_number: Option<String> = $f.spi_account_number.clone(),
+            spi_qr_code_id: Option<Uuid> = $s.spi_qr_code_id,
+            qr_payload: Option<String> = $s.qr_payload.clone(),
+            payment_link_id: Option<Uuid> = $f.payment_link_id,
+            payment_request_id: Option<Uuid> = $f.payment_request_id,
+            price_id: Option<Uuid> = $f.price_id,
+            product_id: Option<Uuid> = $f.product_id,
+            subscription_id: Option<Uuid> = $f.subscription_id,
+            installment_plan_id: Option<Uuid> = $f.installment_plan_id,
+            coupon_id: Option<Uuid> = $s.coupon_id,
+            coupon_code: Option<String> = $s.coupon_code.clone(),
+            amount_discount: i64 = $s.amount_discount,
+            payment_provider: Option<String> = $s.payment_provider.clone(),
+            provider_reference: Option<String> = $s.provider_reference.clone(),
+            completed_at: Option<DateTime<Utc>> = $s.completed_at,
+            created_at: DateTime<Utc> = $s.created_at,
+            updated_at: DateTime<Utc> = $s.updated_at,
+            coupon_attempts: i64 = $s.coupon_attempts,
+            coupon_window_started_at: Option<DateTime<Utc>> = $s.coupon_window_started_at,
+            pending_payment_id: Option<Uuid> = $s.pending_payment_id,
+        }
     };
 }
 
 /// `.bind(…)` of each value of [`with_session_columns`], in its order.
 macro_rules! bind_values {
-    ($query:expr ; $($column:ident: $value:expr),+ $(,)?) => {
+    ($query:expr ; $($column:ident: $ty:ty = $value:expr),+ $(,)?) => {
         $query $(.bind($value))+
     };
 }
 
 /// The names of [`with_session_columns`], separated by commas, as a literal.
 macro_rules! column_names {
-    (; $first:ident: $v:expr $(, $column:ident: $value:expr)* $(,)?) => {
+    (; $first:ident: $t:ty = $v:expr $(, $column:ident: $ty:ty = $value:expr)* $(,)?) => {
         concat!(stringify!($first) $(, ", ", stringify!($column))*)
     };
 }
 
 /// How many columns [`with_session_columns`] lists.
 macro_rules! column_count {
-    (; $($column:ident: $value:expr),+ $(,)?) => {
+    (; $($column:ident: $ty:ty = $value:expr),+ $(,)?) => {
         [$(stringify!($column)),+].len()
     };
 }
+
+/// The row of [`with_session_columns`]: a field for each column, and the version.
+macro_rules! row_struct {
+    (; $($column:ident: $ty:ty = $value:expr),+ $(,)?) => {
+        /// A session as `SELECT`s of [`session_row`] return it.
+        #[derive(sqlx::FromRow)]
+        pub(super) struct SessionRow {
+            $(pub $column: $ty,)+
+            pub version: i64,
+        }
+    };
+}
+with_session_columns!(row_struct!(), s, f);
 
 /// Binds every column of a session, in the order of [`session_columns`].
 macro_rules! bind_session {

@@ -11,7 +11,10 @@ use super::rows::{
     session_placeholders, session_row, with_session_columns,
 };
 use super::webhooks::write_events;
-use super::{Store, StoreError, StoreResult, on_pool, sql, taken};
+use super::{
+    Store, StoreError, StoreResult, decoded, on_pool, ordered, read_optional, select_rows, sql,
+    taken,
+};
 use crate::domain::event::{Event, EventType};
 use crate::domain::payment::Payment;
 use crate::domain::session::{CheckoutSession, Environment, Status};
@@ -108,10 +111,23 @@ pub struct ListQuery {
     pub offset: i64,
 }
 
-pub(super) const SELECT_SESSION: &str = concat!(
-    "SELECT ",
-    session_row!(),
-    " FROM checkout_sessions WHERE checkout_session_id = $1"
+/// Which open sessions an expiry ends, and the time and URL of their events.
+struct Expiry<'a> {
+    now: DateTime<Utc>,
+    /// This session, now (past its time or not)…
+    session: Option<Uuid>,
+    /// …or those past their time, of this organization or of any.
+    organization: Option<Uuid>,
+    limit: i64,
+    public_url: &'a str,
+    /// Whether a payment under way does not hold the expiry back.
+    force: bool,
+}
+
+pub(super) const SELECT_SESSION: &str = select_rows!(
+    session_row,
+    "checkout_sessions",
+    "WHERE checkout_session_id = $1"
 );
 
 impl Store {
@@ -219,16 +235,9 @@ impl Store {
             return Ok(Some(hit));
         }
         let ticket = cache.map(|c| c.ticket(&id));
-        let row: Option<SessionRow> = on_pool!(self, read, |pool, d| {
-            sqlx::query_as(SELECT_SESSION)
-                .bind(id)
-                .fetch_optional(&mut *pool)
-                .await?
-        });
-        let session = row
-            .map(CheckoutSession::try_from)
-            .transpose()?
-            .map(Arc::new);
+        let session: Option<CheckoutSession> =
+            read_optional!(self, SessionRow, sqlx::query_as(SELECT_SESSION).bind(id))?;
+        let session = session.map(Arc::new);
         if let (Some(cache), Some(ticket), Some(s)) = (cache, ticket, &session) {
             cache.insert(id, Arc::clone(s), ticket);
         }
@@ -239,13 +248,7 @@ impl Store {
     /// race and must see the write that won (on PostgreSQL another node's write reaches this
     /// node's cache only when its announcement does).
     pub async fn session_uncached(&self, id: Uuid) -> StoreResult<Option<CheckoutSession>> {
-        let row: Option<SessionRow> = on_pool!(self, read, |pool, d| {
-            sqlx::query_as(SELECT_SESSION)
-                .bind(id)
-                .fetch_optional(&mut *pool)
-                .await?
-        });
-        row.map(CheckoutSession::try_from).transpose()
+        read_optional!(self, SessionRow, sqlx::query_as(SELECT_SESSION).bind(id))
     }
 
     /// After a write to session `id` (whatever its outcome): the cache must read it again.
@@ -257,22 +260,17 @@ impl Store {
     pub async fn list_sessions(&self, q: &ListQuery) -> StoreResult<(Vec<CheckoutSession>, i64)> {
         let status = q.status.map(Status::as_str);
         let (rows, total): (Vec<SessionRow>, i64) = on_pool!(self, read, |pool, d| {
-            let page = match q.sort {
-                SortOrder::CreatedDesc => concat!(
-                    "SELECT ",
-                    session_row!(),
-                    " FROM checkout_sessions WHERE organization_id = $1 AND environment = $2 \
-                     AND ($3 IS NULL OR status = $3) \
-                     ORDER BY created_at DESC, checkout_session_id DESC LIMIT $4 OFFSET $5"
+            let page = ordered!(
+                q.sort,
+                select_rows!(
+                    session_row,
+                    "checkout_sessions",
+                    "WHERE organization_id = $1 AND environment = $2 \
+                     AND ($3 IS NULL OR status = $3)"
                 ),
-                SortOrder::CreatedAsc => concat!(
-                    "SELECT ",
-                    session_row!(),
-                    " FROM checkout_sessions WHERE organization_id = $1 AND environment = $2 \
-                     AND ($3 IS NULL OR status = $3) \
-                     ORDER BY created_at ASC, checkout_session_id ASC LIMIT $4 OFFSET $5"
-                ),
-            };
+                "checkout_session_id",
+                "LIMIT $4 OFFSET $5"
+            );
             let rows = sqlx::query_as(page)
                 .bind(q.organization_id)
                 .bind(q.environment.as_str())
@@ -292,11 +290,7 @@ impl Store {
             .await?;
             (rows, total)
         });
-        let sessions = rows
-            .into_iter()
-            .map(CheckoutSession::try_from)
-            .collect::<StoreResult<_>>()?;
-        Ok((sessions, total))
+        Ok((decoded(rows)?, total))
     }
 
     /// Writes every field of an open session, if it is still the version that was read
@@ -402,10 +396,15 @@ impl Store {
         now: DateTime<Utc>,
         public_url: &str,
     ) -> StoreResult<bool> {
-        let expired = self
-            .expire_where(now, Some(id), None, 1, public_url, true)
-            .await?;
-        Ok(!expired.is_empty())
+        let expiry = Expiry {
+            now,
+            session: Some(id),
+            organization: None,
+            limit: 1,
+            public_url,
+            force: true,
+        };
+        Ok(!self.expire_where(&expiry).await?.is_empty())
     }
 
     /// Expires up to `limit` open sessions whose time has passed (each with its event) and
@@ -419,28 +418,26 @@ impl Store {
         limit: i64,
         public_url: &str,
     ) -> StoreResult<Vec<Uuid>> {
-        self.expire_where(now, None, organization, limit, public_url, false)
-            .await
+        let expiry = Expiry {
+            now,
+            session: None,
+            organization,
+            limit,
+            public_url,
+            force: false,
+        };
+        self.expire_where(&expiry).await
     }
 
-    /// The one expiry transition: a given session now (`session`), or those past their time.
-    async fn expire_where(
-        &self,
-        now: DateTime<Utc>,
-        session: Option<Uuid>,
-        organization: Option<Uuid>,
-        limit: i64,
-        public_url: &str,
-        force: bool,
-    ) -> StoreResult<Vec<Uuid>> {
+    /// The one expiry transition: a given session now, or those past their time.
+    async fn expire_where(&self, expiry: &Expiry<'_>) -> StoreResult<Vec<Uuid>> {
         // Boxed: the write's future is some 9 KiB, and reading a session (on every page view)
         // awaits this one on its rare path; inline, every view would carry and copy it.
-        let expired =
-            Box::pin(self.expire_in_db(now, session, organization, limit, public_url, force)).await;
+        let expired = Box::pin(self.expire_in_db(expiry)).await;
         let cache = &self.cache.sessions;
         match &expired {
             Ok(ids) => {
-                for id in ids.iter().chain(&session) {
+                for id in ids.iter().chain(&expiry.session) {
                     cache.invalidate(id);
                 }
             }
@@ -450,15 +447,15 @@ impl Store {
         expired
     }
 
-    async fn expire_in_db(
-        &self,
-        now: DateTime<Utc>,
-        session: Option<Uuid>,
-        organization: Option<Uuid>,
-        limit: i64,
-        public_url: &str,
-        force: bool,
-    ) -> StoreResult<Vec<Uuid>> {
+    async fn expire_in_db(&self, expiry: &Expiry<'_>) -> StoreResult<Vec<Uuid>> {
+        let &Expiry {
+            now,
+            session,
+            organization,
+            limit,
+            public_url,
+            force,
+        } = expiry;
         Ok(on_pool!(self, write, |pool, d| {
             let mut tx = pool.begin().await?;
             let rows: Vec<SessionRow> = sqlx::query_as(sql(
@@ -491,10 +488,7 @@ impl Store {
             .bind(force)
             .fetch_all(&mut *tx)
             .await?;
-            let sessions = rows
-                .into_iter()
-                .map(CheckoutSession::try_from)
-                .collect::<StoreResult<Vec<_>>>()?;
+            let sessions: Vec<CheckoutSession> = decoded(rows)?;
             let mut events = Vec::with_capacity(sessions.len());
             for s in &sessions {
                 // An attempt still under way ends with its session (its provider's deadline,
