@@ -44,11 +44,9 @@ pub struct AccountView<'a> {
     pub credentials: Hints<'a>,
     /// When the account was first set (RFC 3339, UTC, milliseconds).
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
     /// When its credentials or `enabled` were last set.
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTime<Utc>,
 }
 

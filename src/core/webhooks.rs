@@ -62,7 +62,7 @@ pub struct EndpointView<'a> {
     pub disabled_at: Option<DateTime<Utc>>,
     /// When the endpoint was registered (RFC 3339, UTC, milliseconds).
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(read_only, value_type = String, format = DateTime)]
+    #[schema(read_only)]
     pub created_at: DateTime<Utc>,
 }
 
@@ -128,15 +128,12 @@ pub struct DeliveryView<'a> {
     pub attempts: i64,
     /// When the next attempt is due; null unless `pending`.
     #[serde(serialize_with = "time::serde_rfc3339::option::serialize")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// When the event was recorded.
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
     /// When the delivery last changed.
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTime<Utc>,
     /// Every attempt, oldest first.
     pub attempt_log: Vec<AttemptView<'a>>,
@@ -148,11 +145,9 @@ pub struct DeliveryView<'a> {
 pub struct AttemptView<'a> {
     /// When the attempt started.
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(value_type = String, format = DateTime)]
     pub attempted_at: DateTime<Utc>,
     /// When its outcome was recorded; null when none was.
     #[serde(serialize_with = "time::serde_rfc3339::option::serialize")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<DateTime<Utc>>,
     /// The endpoint's HTTP status; null when it did not answer.
     pub status_code: Option<i32>,

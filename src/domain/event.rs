@@ -78,7 +78,6 @@ pub struct EventView<'a> {
     pub event: EventType,
     /// When the session changed state (RFC 3339, UTC, milliseconds).
     #[serde(with = "serde_rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
     /// The session's environment.
     #[schema(inline)]

@@ -187,11 +187,9 @@ pub struct PaymentView<'a> {
     pub failure_message: Option<&'a str>,
     /// When the attempt started (RFC 3339, UTC, milliseconds).
     #[serde(with = "serde_rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     #[serde(with = "serde_rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -75,12 +75,10 @@ pub struct CouponView<'a> {
     pub max_quantity_per_use: Option<i64>,
     /// When the coupon starts to apply (RFC 3339; without an offset, UTC). Null: from its creation.
     #[serde(serialize_with = "time::serde_rfc3339::option::serialize")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub valid_from: Option<DateTime<Utc>>,
     /// When the coupon stops applying; null: never. After `valid_from`, and in the future when it is
     /// set.
     #[serde(serialize_with = "time::serde_rfc3339::option::serialize")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<DateTime<Utc>>,
     /// Switch the coupon off (and on again) without deleting it.
     #[schema(default = true)]
@@ -90,11 +88,11 @@ pub struct CouponView<'a> {
     pub description: Option<&'a str>,
     /// When the coupon was created (RFC 3339, UTC, milliseconds).
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(read_only, value_type = String, format = DateTime)]
+    #[schema(read_only)]
     pub created_at: DateTime<Utc>,
     /// When the coupon last changed (RFC 3339, UTC, milliseconds).
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(read_only, value_type = String, format = DateTime)]
+    #[schema(read_only)]
     pub updated_at: DateTime<Utc>,
 }
 

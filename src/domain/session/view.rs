@@ -115,7 +115,6 @@ pub struct SessionView<'a> {
     /// whenever it is read, and a background sweeper expires the rest. A time without an offset is
     /// read as UTC.
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(value_type = String, format = DateTime)]
     pub expires_at: DateTime<Utc>,
     /// Whether a built PI-SPI QR code carries the amount (`dynamic`, the session's `amount_total`) or
     /// lets the payer enter it (`static`).
@@ -145,11 +144,11 @@ pub struct SessionView<'a> {
     pub spi_qr_code_id: Option<Uuid>,
     /// When the session was created (RFC 3339, UTC, milliseconds).
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(read_only, value_type = String, format = DateTime)]
+    #[schema(read_only)]
     pub created_at: DateTime<Utc>,
     /// When the session last changed (RFC 3339, UTC, milliseconds).
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(read_only, value_type = String, format = DateTime)]
+    #[schema(read_only)]
     pub updated_at: DateTime<Utc>,
     /// `amount × quantity`, in the smallest unit.
     #[schema(read_only)]
@@ -168,7 +167,7 @@ pub struct SessionView<'a> {
     pub payment_provider: Option<&'a str>,
     /// When the payment was confirmed.
     #[serde(serialize_with = "time::serde_rfc3339::option::serialize")]
-    #[schema(read_only, value_type = Option<String>, format = DateTime)]
+    #[schema(read_only)]
     pub completed_at: Option<DateTime<Utc>>,
     /// The hosted checkout page's absolute URL, to send the customer to.
     #[schema(
