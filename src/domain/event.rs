@@ -1,6 +1,5 @@
 //! Webhook events: what caisse tells a merchant's endpoints, and how it signs it.
 
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -42,12 +41,6 @@ impl EventType {
 }
 
 crate::api_string_enum!(EventType, EventType::ALL, |e| e.as_str());
-
-impl fmt::Display for EventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 impl FromStr for EventType {
     type Err = String;

@@ -2,7 +2,7 @@
 //! and valid by construction. Nothing here does I/O, so everything here is unit-tested.
 
 /// A closed set of values the API names by strings: `as_str`, `FromStr` with an error that
-/// lists them, `Display`, and JSON and OpenAPI through [`api_string_enum!`].
+/// lists them, and `Display`, JSON and OpenAPI through [`api_string_enum!`].
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
@@ -27,12 +27,6 @@ macro_rules! string_enum {
             }
         }
 
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
         $crate::api_string_enum!($name, $name::ALL, |v| v.as_str());
     };
 }
@@ -52,11 +46,19 @@ pub mod sealed;
 pub mod session;
 pub mod time;
 
-/// Makes a closed set of values (`$all`, each written as `$code` gives it) a JSON string in
-/// responses and a string enum in the OpenAPI document, from the one list the parser reads.
+/// Makes a closed set of values (`$all`, each written as `$code` gives it) display as its code,
+/// a JSON string in responses and a string enum in the OpenAPI document, from the one list the
+/// parser reads.
 #[macro_export]
 macro_rules! api_string_enum {
     ($ty:ty, $all:expr, $code:expr) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let code: fn(&$ty) -> &'static str = $code;
+                f.write_str(code(self))
+            }
+        }
+
         impl serde::Serialize for $ty {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 let code: fn(&$ty) -> &'static str = $code;

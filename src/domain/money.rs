@@ -3,7 +3,7 @@
 //! XOF and XAF have no minor unit (exponent 0: 10 000 F CFA is `10000`); USD and EUR have cents
 //! (exponent 2: $12.50 is `1250`).
 
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 use std::str::FromStr;
 
 /// The largest unit price a session may carry, in the smallest unit.
@@ -44,12 +44,6 @@ impl Currency {
 }
 
 crate::api_string_enum!(Currency, Currency::ALL, |c| c.code());
-
-impl fmt::Display for Currency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownCurrency;

@@ -199,12 +199,6 @@ impl AccountProvider {
     }
 }
 
-impl fmt::Display for AccountProvider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
 impl FromStr for AccountProvider {
     type Err = String;
 

@@ -60,12 +60,6 @@ impl FromStr for Country {
     }
 }
 
-impl fmt::Display for Country {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
 /// The merchant's reference for a PI-SPI payment (tag 62.05).
 ///
 /// Allowed: 1 to 25 characters of EMVCo `ans`, i.e. printable ASCII from
