@@ -171,33 +171,9 @@ fn lower_case_hex_of_the_right_crc_is_rejected() {
 }
 
 #[test]
-fn bad_lengths_are_rejected() {
+fn a_length_that_swallows_the_crc_field_is_rejected() {
     // 58 claims 3 characters but holds 2, so it swallows the 6 of 6304.
     assert!(parse_emv(&with_crc("0002015803CI")).is_err());
-    assert_eq!(
-        malformed_reason(&with_crc("0002015800")),
-        "a field length must be at least 01"
-    );
-    assert_eq!(
-        malformed_reason(&with_crc("00020158A2CI")),
-        "a field length must be 2 digits"
-    );
-    // A length that runs past the end of the payload.
-    assert_eq!(
-        malformed_reason(&with_crc("0002015899CI")),
-        "the field is longer than what is left of the payload or its template"
-    );
-    // A sub-field that runs past the end of its template.
-    assert_eq!(
-        malformed_reason(&with_crc("00020162060509ABC")),
-        "the field is longer than what is left of the payload or its template"
-    );
-    // The CRC field swallowed by the field before it.
-    let swallowed = with_crc("0002015908");
-    assert_eq!(
-        malformed_reason(&swallowed),
-        "the CRC field `6304` must be the last field"
-    );
 }
 
 #[test]
@@ -208,10 +184,6 @@ fn truncated_input_is_rejected() {
             "prefix of {cut} accepted"
         );
     }
-    assert_eq!(
-        malformed_reason(&with_crc("0002015907ab")),
-        "truncated field: an ID and a length take 4 characters"
-    );
     assert!(parse_emv("").is_err());
 }
 
@@ -229,40 +201,46 @@ fn missing_crc_field_is_rejected() {
     );
 }
 
-#[test]
-fn non_digit_ids_are_rejected() {
-    assert_eq!(
-        malformed_reason(&with_crc("0002015A02CI")),
-        "a field ID must be 2 digits"
-    );
-    assert_eq!(
-        malformed_reason(&with_crc("00020162060A02AB")),
-        "a field ID must be 2 digits"
-    );
-}
+/// Each way a payload's structure can be wrong, and bodies (given their right CRC, which would
+/// otherwise mask it) that are wrong that way.
+const MALFORMED: &[(&str, &[&str])] = &[
+    (
+        "truncated field: an ID and a length take 4 characters",
+        &["0002015907ab"],
+    ),
+    (
+        "a field ID must be 2 digits",
+        &["0002015A02CI", "00020162060A02AB"],
+    ),
+    (
+        "it must start with the payload format indicator `000201`",
+        &["0002025802CI", "5802CI000201"],
+    ),
+    (
+        "the same field ID appears twice",
+        &["0002015802CI5802SN", "00020162100501A0501B"],
+    ),
+    ("a field length must be at least 01", &["0002015800"]),
+    ("a field length must be 2 digits", &["00020158A2CI"]),
+    (
+        "the field is longer than what is left of the payload or its template",
+        // Past the end of the payload; a sub-field past the end of its template.
+        &["0002015899CI", "00020162060509ABC"],
+    ),
+    (
+        "the CRC field `6304` must be the last field",
+        // Swallowed by the field before it.
+        &["0002015908"],
+    ),
+];
 
 #[test]
-fn payload_must_start_with_format_indicator() {
-    assert_eq!(
-        malformed_reason(&with_crc("0002025802CI")),
-        "it must start with the payload format indicator `000201`"
-    );
-    assert_eq!(
-        malformed_reason(&with_crc("5802CI000201")),
-        "it must start with the payload format indicator `000201`"
-    );
-}
-
-#[test]
-fn duplicate_ids_are_rejected() {
-    assert_eq!(
-        malformed_reason(&with_crc("0002015802CI5802SN")),
-        "the same field ID appears twice"
-    );
-    assert_eq!(
-        malformed_reason(&with_crc("00020162100501A0501B")),
-        "the same field ID appears twice"
-    );
+fn each_malformation_is_rejected_with_its_reason() {
+    for &(reason, bodies) in MALFORMED {
+        for body in bodies {
+            assert_eq!(malformed_reason(&with_crc(body)), reason, "{body}");
+        }
+    }
 }
 
 #[test]
