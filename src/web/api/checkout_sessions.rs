@@ -4,26 +4,18 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes, Data, Path, Query};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
-use uuid::Uuid;
 
 use super::doc::{
-    Always, BodyFaults, CheckoutSessionCreate, CheckoutSessionList, CheckoutSessionUpdate,
-    Conflict, Forbidden, NotFound, Paging, PaymentList, Unprocessable,
+    CheckoutSessionCreate, CheckoutSessionList, CheckoutSessionUpdate, Conflict, Forbidden, Paging,
+    PaymentList, Unprocessable,
 };
+use super::{Response, SessionId};
 use crate::core::input::{Page, parse_object};
 use crate::core::payments::{self, Report};
 use crate::core::sessions::{self, ListParams};
 use crate::core::{Caller, Context, Error};
 use crate::domain::payment::Payment;
 use crate::domain::session::{CheckoutSession, SessionView};
-use crate::web::error::ApiError;
-
-type Response = Result<HttpResponse, ApiError>;
-
-/// A malformed id names no session, so it is a 404 like an unknown one.
-fn session_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| Error::NotFound("checkout session").into())
-}
 
 /// Create a checkout session
 ///
@@ -45,8 +37,6 @@ fn session_id(raw: &str) -> Result<Uuid, ApiError> {
             repeated `Idempotency-Key` with the same body, the first response again)."),
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
-        BodyFaults,
-        Always,
     ),
 )]
 #[post("/checkout_sessions")]
@@ -89,7 +79,6 @@ pub async fn create(ctx: Data<Context>, caller: Caller, req: HttpRequest, body: 
     responses(
         (status = 200, body = CheckoutSessionList, description = "A page of sessions."),
         (status = 422, response = Unprocessable),
-        Always,
     ),
 )]
 #[get("/checkout_sessions")]
@@ -103,16 +92,14 @@ pub async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>)
 #[utoipa::path(
     tag = "CheckoutSessions",
     operation_id = "retrieveCheckoutSession",
-    params(("session_id" = Uuid, Path, description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    params(SessionId),
     responses(
         (status = 200, body = SessionView, description = "The session as it stands now."),
-        (status = 404, response = NotFound),
-        Always,
     ),
 )]
 #[get("/checkout_sessions/{session_id}")]
-pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
-    let session = sessions::retrieve(&ctx, &caller, session_id(&id)?).await?;
+pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<SessionId>) -> Response {
+    let session = sessions::retrieve(&ctx, &caller, id.parse()?).await?;
     show(&ctx, session).await
 }
 
@@ -125,19 +112,21 @@ pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> R
 #[utoipa::path(
     tag = "CheckoutSessions",
     operation_id = "updateCheckoutSession",
-    params(("session_id" = Uuid, Path, description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    params(SessionId),
     request_body = CheckoutSessionUpdate,
     responses(
         (status = 200, body = SessionView, description = "The updated session."),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        BodyFaults,
-        Always,
     ),
 )]
 #[patch("/checkout_sessions/{session_id}")]
-pub async fn update(ctx: Data<Context>, caller: Caller, id: Path<String>, body: Bytes) -> Response {
-    let session = sessions::update(&ctx, &caller, session_id(&id)?, &parse_object(&body)?).await?;
+pub async fn update(
+    ctx: Data<Context>,
+    caller: Caller,
+    id: Path<SessionId>,
+    body: Bytes,
+) -> Response {
+    let session = sessions::update(&ctx, &caller, id.parse()?, &parse_object(&body)?).await?;
     show(&ctx, session).await
 }
 
@@ -148,17 +137,15 @@ pub async fn update(ctx: Data<Context>, caller: Caller, id: Path<String>, body: 
 #[utoipa::path(
     tag = "CheckoutSessions",
     operation_id = "deleteCheckoutSession",
-    params(("session_id" = Uuid, Path, description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    params(SessionId),
     responses(
         (status = 204, description = "The session is expired."),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        Always,
     ),
 )]
 #[delete("/checkout_sessions/{session_id}")]
-pub async fn expire(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
-    sessions::expire(&ctx, &caller, session_id(&id)?).await?;
+pub async fn expire(ctx: Data<Context>, caller: Caller, id: Path<SessionId>) -> Response {
+    sessions::expire(&ctx, &caller, id.parse()?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -177,25 +164,22 @@ pub async fn expire(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Res
 #[utoipa::path(
     tag = "CheckoutSessions",
     operation_id = "completeCheckoutSession",
-    params(("session_id" = Uuid, Path, description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    params(SessionId),
     request_body = Report,
     responses(
         (status = 200, body = SessionView,
             description = "The completed session (the same answer for a repeated report)."),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        BodyFaults,
-        Always,
     ),
 )]
 #[post("/checkout_sessions/{session_id}/complete")]
 pub async fn complete(
     ctx: Data<Context>,
     caller: Caller,
-    id: Path<String>,
+    id: Path<SessionId>,
     body: Bytes,
 ) -> Response {
-    let id = session_id(&id)?;
+    let id = id.parse()?;
     let report = Report::parse(&parse_object(&body)?)?;
     let session = payments::complete(&ctx, &caller, id, &report).await?;
     show(&ctx, session).await
@@ -208,16 +192,14 @@ pub async fn complete(
 #[utoipa::path(
     tag = "CheckoutSessions",
     operation_id = "listCheckoutSessionPayments",
-    params(("session_id" = Uuid, Path, description = "The `checkout_session_id`. A malformed id is 404, like an unknown one.")),
+    params(SessionId),
     responses(
         (status = 200, body = PaymentList, description = "The session's payments."),
-        (status = 404, response = NotFound),
-        Always,
     ),
 )]
 #[get("/checkout_sessions/{session_id}/payments")]
-pub async fn payments_of(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
-    let items = sessions::payments(&ctx, &caller, session_id(&id)?).await?;
+pub async fn payments_of(ctx: Data<Context>, caller: Caller, id: Path<SessionId>) -> Response {
+    let items = sessions::payments(&ctx, &caller, id.parse()?).await?;
     Ok(HttpResponse::Ok().json(Page::whole(items).view(Payment::view)))
 }
 

@@ -3,24 +3,15 @@
 
 use actix_web::web::{self, Bytes, Data, Path, Query};
 use actix_web::{HttpResponse, delete, get, patch, post};
-use uuid::Uuid;
 
 use super::doc::{
-    Always, BodyFaults, Conflict, DiscountCouponCreate, DiscountCouponList, DiscountCouponUpdate,
-    NotFound, Paging, Unprocessable,
+    Conflict, DiscountCouponCreate, DiscountCouponList, DiscountCouponUpdate, Paging, Unprocessable,
 };
+use super::{CouponId, Response};
 use crate::core::coupons::{self, ListParams};
 use crate::core::input::parse_object;
-use crate::core::{Caller, Context, Error};
+use crate::core::{Caller, Context};
 use crate::domain::coupon::{Coupon, CouponView};
-use crate::web::error::ApiError;
-
-type Response = Result<HttpResponse, ApiError>;
-
-/// A malformed id names no coupon, so it is a 404 like an unknown one.
-fn coupon_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| Error::NotFound("discount coupon").into())
-}
 
 /// Create a discount coupon
 ///
@@ -36,8 +27,6 @@ fn coupon_id(raw: &str) -> Result<Uuid, ApiError> {
     responses(
         (status = 201, body = CouponView, description = "The created coupon."),
         (status = 409, response = Conflict),
-        BodyFaults,
-        Always,
     ),
 )]
 #[post("/discount_coupons")]
@@ -61,7 +50,6 @@ pub async fn create(ctx: Data<Context>, caller: Caller, body: Bytes) -> Response
     responses(
         (status = 200, body = DiscountCouponList, description = "A page of coupons."),
         (status = 422, response = Unprocessable),
-        Always,
     ),
 )]
 #[get("/discount_coupons")]
@@ -74,17 +62,15 @@ pub async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>)
 #[utoipa::path(
     tag = "DiscountCoupons",
     operation_id = "retrieveDiscountCoupon",
-    params(("coupon_id" = Uuid, Path, description = "The `coupon_id`. A malformed id is 404, like an unknown one.")),
+    params(CouponId),
     responses(
         (status = 200, body = CouponView,
             description = "The coupon, with its `current_uses` of this instant."),
-        (status = 404, response = NotFound),
-        Always,
     ),
 )]
 #[get("/discount_coupons/{coupon_id}")]
-pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
-    let coupon = coupons::retrieve(&ctx, &caller, coupon_id(&id)?).await?;
+pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<CouponId>) -> Response {
+    let coupon = coupons::retrieve(&ctx, &caller, id.parse()?).await?;
     Ok(HttpResponse::Ok().json(coupon.view()))
 }
 
@@ -97,19 +83,21 @@ pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> R
 #[utoipa::path(
     tag = "DiscountCoupons",
     operation_id = "updateDiscountCoupon",
-    params(("coupon_id" = Uuid, Path, description = "The `coupon_id`. A malformed id is 404, like an unknown one.")),
+    params(CouponId),
     request_body = DiscountCouponUpdate,
     responses(
         (status = 200, body = CouponView, description = "The updated coupon."),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        BodyFaults,
-        Always,
     ),
 )]
 #[patch("/discount_coupons/{coupon_id}")]
-pub async fn update(ctx: Data<Context>, caller: Caller, id: Path<String>, body: Bytes) -> Response {
-    let coupon = coupons::update(&ctx, &caller, coupon_id(&id)?, &parse_object(&body)?).await?;
+pub async fn update(
+    ctx: Data<Context>,
+    caller: Caller,
+    id: Path<CouponId>,
+    body: Bytes,
+) -> Response {
+    let coupon = coupons::update(&ctx, &caller, id.parse()?, &parse_object(&body)?).await?;
     Ok(HttpResponse::Ok().json(coupon.view()))
 }
 
@@ -121,16 +109,14 @@ pub async fn update(ctx: Data<Context>, caller: Caller, id: Path<String>, body: 
 #[utoipa::path(
     tag = "DiscountCoupons",
     operation_id = "deleteDiscountCoupon",
-    params(("coupon_id" = Uuid, Path, description = "The `coupon_id`. A malformed id is 404, like an unknown one.")),
+    params(CouponId),
     responses(
         (status = 204, description = "The coupon is deleted."),
-        (status = 404, response = NotFound),
-        Always,
     ),
 )]
 #[delete("/discount_coupons/{coupon_id}")]
-pub async fn remove(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
-    coupons::delete(&ctx, &caller, coupon_id(&id)?).await?;
+pub async fn remove(ctx: Data<Context>, caller: Caller, id: Path<CouponId>) -> Response {
+    coupons::delete(&ctx, &caller, id.parse()?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -11,12 +11,13 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use actix_web::{HttpResponse, get};
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Ref, Schema, Type,
 };
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr};
-use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
+use utoipa::{IntoParams, Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
 use super::{checkout_sessions, discount_coupons, providers, webhooks};
 use crate::core::input::Pagination;
@@ -120,8 +121,9 @@ pub async fn document() -> HttpResponse {
         .body(DOCUMENT.as_str())
 }
 
-/// What holds for the whole document: the API key scheme, and every property of a response
-/// view required (a view writes every field, `null` when it is absent).
+/// What holds for the whole document: the API key scheme, the answers every call of a kind may
+/// give besides its own, and every property of a response view required (a view writes every
+/// field, `null` when it is absent).
 struct Conventions;
 
 impl Modify for Conventions {
@@ -135,6 +137,18 @@ impl Modify for Conventions {
                  wrong: 401.",
             ))),
         );
+        for item in doc.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                add_common_responses(operation);
+            }
+        }
         for (name, writable) in resources() {
             if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&*name) {
                 mark_read_only(object, &writable);
@@ -145,6 +159,37 @@ impl Modify for Conventions {
             if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&*name) {
                 object.required = object.properties.keys().cloned().collect();
             }
+        }
+    }
+}
+
+/// Adds to a call the answers that hold for every call of its kind, as references to the
+/// shared responses: a call the API key guards (every one that does not lift the document's
+/// security) may find the key missing or wrong and the database unavailable; a call with a
+/// body may find it unreadable, too large or at fault; a call whose path names a resource may
+/// find none.
+fn add_common_responses(operation: &mut Operation) {
+    let guarded = operation.security.is_none();
+    let with_body = operation.request_body.is_some();
+    let naming = operation
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| p.parameter_in == ParameterIn::Path);
+    let answers = [
+        (guarded, "401", Unauthorized::response().0),
+        (guarded, "503", Unavailable::response().0),
+        (with_body, "400", BadRequest::response().0),
+        (with_body, "413", PayloadTooLarge::response().0),
+        (with_body, "422", Unprocessable::response().0),
+        (naming, "404", NotFound::response().0),
+    ];
+    for (applies, status, name) in answers {
+        if applies {
+            operation
+                .responses
+                .responses
+                .insert(status.into(), Ref::from_response_name(name).into());
         }
     }
 }
@@ -468,28 +513,6 @@ pub struct Paging {
     /// Items to skip (default 0).
     #[param(minimum = 0, maximum = 2147483647)]
     offset: Option<i64>,
-}
-
-/// What any call may answer besides its own: a missing or wrong key, an unavailable database.
-#[derive(IntoResponses)]
-#[allow(dead_code)]
-pub enum Always {
-    #[response(status = 401)]
-    Unauthorized(#[ref_response] Unauthorized),
-    #[response(status = 503)]
-    Unavailable(#[ref_response] Unavailable),
-}
-
-/// What a call with a body may answer about it: unreadable, too large, or a field at fault.
-#[derive(IntoResponses)]
-#[allow(dead_code)]
-pub enum BodyFaults {
-    #[response(status = 400)]
-    BadRequest(#[ref_response] BadRequest),
-    #[response(status = 413)]
-    PayloadTooLarge(#[ref_response] PayloadTooLarge),
-    #[response(status = 422)]
-    Unprocessable(#[ref_response] Unprocessable),
 }
 
 #[cfg(test)]

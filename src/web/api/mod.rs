@@ -6,7 +6,12 @@ pub mod doc;
 pub mod providers;
 pub mod webhooks;
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
+use uuid::Uuid;
+
+use crate::core::Error;
+use crate::domain::provider_account::AccountProvider;
+use crate::web::error::ApiError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(doc::document)
@@ -14,4 +19,52 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(discount_coupons::routes)
         .configure(webhooks::routes)
         .configure(providers::routes);
+}
+
+/// What every handler answers: a response, or the error the API maps to its body.
+type Response = Result<HttpResponse, ApiError>;
+
+/// A resource's id in a path, as the handler extracts it (`Path<SessionId>`) and the document
+/// describes it. The path gives text: [`SessionId::parse`] and the like read a malformed id as
+/// naming no `$what`, so it is a 404 like an unknown one.
+macro_rules! path_id {
+    ($(#[$doc:meta])* $name:ident { $param:ident } names $what:literal) => {
+        #[derive(serde::Deserialize, utoipa::IntoParams)]
+        #[into_params(parameter_in = Path)]
+        pub struct $name {
+            $(#[$doc])*
+            #[param(value_type = Uuid)]
+            $param: String,
+        }
+
+        impl $name {
+            pub fn parse(&self) -> Result<Uuid, ApiError> {
+                Uuid::parse_str(&self.$param).map_err(|_| Error::NotFound($what).into())
+            }
+        }
+    };
+}
+
+path_id!(
+    /// The `checkout_session_id`. A malformed id is 404, like an unknown one.
+    SessionId { session_id } names "checkout session"
+);
+path_id!(
+    /// The `coupon_id`. A malformed id is 404, like an unknown one.
+    CouponId { coupon_id } names "discount coupon"
+);
+path_id!(
+    /// The `webhook_id`. A malformed id is 404, like an unknown one.
+    WebhookId { webhook_id } names "webhook endpoint"
+);
+
+/// The provider of one of the organization's accounts, in a path: its code, as given.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AccountOf {
+    // One line of the document: utoipa would keep a doc comment's line breaks.
+    #[doc = "The provider's code. An unknown code, or a provider the organization has no \
+             account with in this environment, is 404."]
+    #[param(inline, value_type = AccountProvider)]
+    pub provider: String,
 }

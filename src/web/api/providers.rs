@@ -5,14 +5,12 @@
 use actix_web::web::{self, Bytes, Data, Path};
 use actix_web::{HttpResponse, delete, get, put};
 
-use super::doc::{Always, BodyFaults, NotFound, ProviderAccountList, ProviderAccountPut};
+use super::doc::{ProviderAccountList, ProviderAccountPut};
+use super::{AccountOf, Response};
 use crate::core::input::{Page, parse_object};
 use crate::core::providers::{self, AccountView};
 use crate::core::{Caller, Context};
 use crate::domain::provider_account::AccountProvider;
-use crate::web::error::ApiError;
-
-type Response = Result<HttpResponse, ApiError>;
 
 /// Set a provider account
 ///
@@ -31,9 +29,6 @@ type Response = Result<HttpResponse, ApiError>;
     request_body = ProviderAccountPut,
     responses(
         (status = 200, body = AccountView, description = "The account, created or replaced."),
-        (status = 404, response = NotFound),
-        BodyFaults,
-        Always,
     ),
 )]
 #[put("/providers/{provider}")]
@@ -52,7 +47,6 @@ pub async fn set(ctx: Data<Context>, caller: Caller, code: Path<String>, body: B
     operation_id = "listProviderAccounts",
     responses(
         (status = 200, body = ProviderAccountList, description = "The accounts."),
-        Always,
     ),
 )]
 #[get("/providers")]
@@ -65,18 +59,14 @@ pub async fn list(ctx: Data<Context>, caller: Caller) -> Response {
 #[utoipa::path(
     tag = "Providers",
     operation_id = "retrieveProviderAccount",
-    params(("provider" = inline(AccountProvider), Path, description = "The provider's code. An \
-        unknown code, or a provider the organization has no account with in this environment, \
-        is 404.")),
+    params(AccountOf),
     responses(
         (status = 200, body = AccountView, description = "The account."),
-        (status = 404, response = NotFound),
-        Always,
     ),
 )]
 #[get("/providers/{provider}")]
-pub async fn retrieve(ctx: Data<Context>, caller: Caller, code: Path<String>) -> Response {
-    let account = providers::retrieve(&ctx, &caller, &code).await?;
+pub async fn retrieve(ctx: Data<Context>, caller: Caller, of: Path<AccountOf>) -> Response {
+    let account = providers::retrieve(&ctx, &caller, &of.provider).await?;
     Ok(HttpResponse::Ok().json(providers::view(&account, &ctx.public_url)))
 }
 
@@ -88,18 +78,14 @@ pub async fn retrieve(ctx: Data<Context>, caller: Caller, code: Path<String>) ->
 #[utoipa::path(
     tag = "Providers",
     operation_id = "removeProviderAccount",
-    params(("provider" = inline(AccountProvider), Path, description = "The provider's code. An \
-        unknown code, or a provider the organization has no account with in this environment, \
-        is 404.")),
+    params(AccountOf),
     responses(
         (status = 204, description = "The account is removed."),
-        (status = 404, response = NotFound),
-        Always,
     ),
 )]
 #[delete("/providers/{provider}")]
-pub async fn remove(ctx: Data<Context>, caller: Caller, code: Path<String>) -> Response {
-    providers::remove(&ctx, &caller, &code).await?;
+pub async fn remove(ctx: Data<Context>, caller: Caller, of: Path<AccountOf>) -> Response {
+    providers::remove(&ctx, &caller, &of.provider).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -3,22 +3,15 @@
 
 use actix_web::web::{self, Bytes, Data, Path, Query};
 use actix_web::{HttpResponse, delete, get, post};
-use uuid::Uuid;
 
 use super::doc::{
-    Always, BodyFaults, Conflict, NotFound, Paging, Unprocessable, WebhookDeliveryList,
-    WebhookEndpointCreate, WebhookEndpointList,
+    Conflict, Paging, Unprocessable, WebhookDeliveryList, WebhookEndpointCreate,
+    WebhookEndpointList,
 };
+use super::{Response, WebhookId};
 use crate::core::input::{Page, parse_object};
 use crate::core::webhooks::{self, CreatedView, DeliveryRecord, EndpointView};
 use crate::core::{Caller, Context, Error};
-use crate::web::error::ApiError;
-
-type Response = Result<HttpResponse, ApiError>;
-
-fn endpoint_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| Error::NotFound("webhook endpoint").into())
-}
 
 /// Register a webhook endpoint
 ///
@@ -53,8 +46,6 @@ fn endpoint_id(raw: &str) -> Result<Uuid, ApiError> {
         (status = 201, body = CreatedView,
             description = "The endpoint, with its signing `secret` (shown this once)."),
         (status = 409, response = Conflict),
-        BodyFaults,
-        Always,
     ),
 )]
 #[post("/webhooks")]
@@ -73,7 +64,6 @@ pub async fn create(ctx: Data<Context>, caller: Caller, body: Bytes) -> Response
     operation_id = "listWebhooks",
     responses(
         (status = 200, body = WebhookEndpointList, description = "The endpoints."),
-        Always,
     ),
 )]
 #[get("/webhooks")]
@@ -86,16 +76,14 @@ pub async fn list(ctx: Data<Context>, caller: Caller) -> Response {
 #[utoipa::path(
     tag = "Webhooks",
     operation_id = "retrieveWebhook",
-    params(("webhook_id" = Uuid, Path, description = "The `webhook_id`. A malformed id is 404, like an unknown one.")),
+    params(WebhookId),
     responses(
         (status = 200, body = EndpointView, description = "The endpoint (without its secret)."),
-        (status = 404, response = NotFound),
-        Always,
     ),
 )]
 #[get("/webhooks/{webhook_id}")]
-pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
-    let endpoint = webhooks::retrieve(&ctx, &caller, endpoint_id(&id)?).await?;
+pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<WebhookId>) -> Response {
+    let endpoint = webhooks::retrieve(&ctx, &caller, id.parse()?).await?;
     Ok(HttpResponse::Ok().json(webhooks::endpoint_view(&endpoint)))
 }
 
@@ -107,16 +95,14 @@ pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<String>) -> R
 #[utoipa::path(
     tag = "Webhooks",
     operation_id = "enableWebhook",
-    params(("webhook_id" = Uuid, Path, description = "The `webhook_id`. A malformed id is 404, like an unknown one.")),
+    params(WebhookId),
     responses(
         (status = 200, body = EndpointView, description = "The endpoint, enabled."),
-        (status = 404, response = NotFound),
-        Always,
     ),
 )]
 #[post("/webhooks/{webhook_id}/enable")]
-pub async fn enable(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
-    let endpoint = webhooks::enable(&ctx, &caller, endpoint_id(&id)?).await?;
+pub async fn enable(ctx: Data<Context>, caller: Caller, id: Path<WebhookId>) -> Response {
+    let endpoint = webhooks::enable(&ctx, &caller, id.parse()?).await?;
     Ok(HttpResponse::Ok().json(webhooks::endpoint_view(&endpoint)))
 }
 
@@ -128,16 +114,14 @@ pub async fn enable(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Res
 #[utoipa::path(
     tag = "Webhooks",
     operation_id = "deleteWebhook",
-    params(("webhook_id" = Uuid, Path, description = "The `webhook_id`. A malformed id is 404, like an unknown one.")),
+    params(WebhookId),
     responses(
         (status = 204, description = "The endpoint is deleted."),
-        (status = 404, response = NotFound),
-        Always,
     ),
 )]
 #[delete("/webhooks/{webhook_id}")]
-pub async fn remove(ctx: Data<Context>, caller: Caller, id: Path<String>) -> Response {
-    webhooks::delete(&ctx, &caller, endpoint_id(&id)?).await?;
+pub async fn remove(ctx: Data<Context>, caller: Caller, id: Path<WebhookId>) -> Response {
+    webhooks::delete(&ctx, &caller, id.parse()?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -154,22 +138,17 @@ struct PageParams {
 #[utoipa::path(
     tag = "Webhooks",
     operation_id = "listWebhookDeliveries",
-    params(
-        ("webhook_id" = Uuid, Path, description = "The `webhook_id`. A malformed id is 404, like an unknown one."),
-        Paging,
-    ),
+    params(WebhookId, Paging),
     responses(
         (status = 200, body = WebhookDeliveryList, description = "A page of deliveries."),
-        (status = 404, response = NotFound),
         (status = 422, response = Unprocessable),
-        Always,
     ),
 )]
 #[get("/webhooks/{webhook_id}/deliveries")]
 pub async fn deliveries(
     ctx: Data<Context>,
     caller: Caller,
-    id: Path<String>,
+    id: Path<WebhookId>,
     params: Query<PageParams>,
 ) -> Response {
     let number = |name: &str, v: &Option<String>, default: i64, max: i64| -> Result<i64, Error> {
@@ -185,7 +164,7 @@ pub async fn deliveries(
     };
     let limit = number("limit", &params.limit, 20, 100)?;
     let offset = number("offset", &params.offset, 0, i64::from(i32::MAX))?;
-    let page = webhooks::deliveries(&ctx, &caller, endpoint_id(&id)?, limit, offset).await?;
+    let page = webhooks::deliveries(&ctx, &caller, id.parse()?, limit, offset).await?;
     Ok(HttpResponse::Ok().json(page.view(DeliveryRecord::view)))
 }
 
