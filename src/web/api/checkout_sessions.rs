@@ -2,7 +2,7 @@
 //! `#[utoipa::path]` is its entry in the OpenAPI document.
 
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Bytes, Data, Path, Query};
+use actix_web::web::{Bytes, Data, Path, Query};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 
 use super::doc::{
@@ -24,7 +24,6 @@ use crate::domain::session::{CheckoutSession, SessionView};
 /// the key, `environment` of the key, `status` `open`, others null); any other value is 422, and
 /// another `organization_id` is 403.
 #[utoipa::path(
-    tag = "CheckoutSessions",
     operation_id = "createCheckoutSession",
     params(("Idempotency-Key" = Option<String>, Header, max_length = 255, description = "Makes \
         a create safe to retry: the same key with the same JSON body gives the same response \
@@ -66,7 +65,6 @@ pub async fn create(ctx: Data<Context>, caller: Caller, req: HttpRequest, body: 
 /// The caller's sessions, newest first by default. Sessions past their expiry are expired
 /// before the page is read.
 #[utoipa::path(
-    tag = "CheckoutSessions",
     operation_id = "listCheckoutSessions",
     params(
         Paging,
@@ -90,7 +88,6 @@ pub async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>)
 
 /// Retrieve a checkout session
 #[utoipa::path(
-    tag = "CheckoutSessions",
     operation_id = "retrieveCheckoutSession",
     params(SessionId),
     responses(
@@ -110,7 +107,6 @@ pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<SessionId>) -
 /// `status` may be set to `expired` only; any other read-only field, `checkout_session_id` or an
 /// unknown field is 422.
 #[utoipa::path(
-    tag = "CheckoutSessions",
     operation_id = "updateCheckoutSession",
     params(SessionId),
     request_body = CheckoutSessionUpdate,
@@ -135,7 +131,6 @@ pub async fn update(
 /// An open session becomes `expired` and its record is kept; an expired one stays as it is
 /// (204 again); a completed one is 409 `checkout_session_not_open`.
 #[utoipa::path(
-    tag = "CheckoutSessions",
     operation_id = "deleteCheckoutSession",
     params(SessionId),
     responses(
@@ -162,7 +157,6 @@ pub async fn expire(ctx: Data<Context>, caller: Caller, id: Path<SessionId>) -> 
 /// is 409 `checkout_session_expired`; a session whose coupon has no use left is 409
 /// `coupon_used_up` and stays open. Unknown fields are 422.
 #[utoipa::path(
-    tag = "CheckoutSessions",
     operation_id = "completeCheckoutSession",
     params(SessionId),
     request_body = Report,
@@ -190,7 +184,6 @@ pub async fn complete(
 /// Every attempt to pay the session, oldest first, in one page: the latest is the session's
 /// `payment`.
 #[utoipa::path(
-    tag = "CheckoutSessions",
     operation_id = "listCheckoutSessionPayments",
     params(SessionId),
     responses(
@@ -209,12 +202,12 @@ async fn show(ctx: &Context, session: CheckoutSession) -> Response {
     Ok(HttpResponse::Ok().json(shown.view(&ctx.public_url)))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(create)
-        .service(complete)
-        .service(payments_of)
-        .service(list)
-        .service(retrieve)
-        .service(update)
-        .service(expire);
-}
+resource!(
+    create,
+    list,
+    retrieve,
+    update,
+    expire,
+    complete,
+    payments_of
+);

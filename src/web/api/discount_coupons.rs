@@ -1,7 +1,7 @@
 //! `/v1/discount_coupons`: thin handlers over [`crate::core::coupons`]. Each handler's
 //! `#[utoipa::path]` is its entry in the OpenAPI document.
 
-use actix_web::web::{self, Bytes, Data, Path, Query};
+use actix_web::web::{Bytes, Data, Path, Query};
 use actix_web::{HttpResponse, delete, get, patch, post};
 
 use super::doc::{
@@ -21,7 +21,6 @@ use crate::domain::coupon::{Coupon, CouponView};
 /// already used by a coupon of the organization in this environment, whatever its case, is 409
 /// `coupon_code_taken`.
 #[utoipa::path(
-    tag = "DiscountCoupons",
     operation_id = "createDiscountCoupon",
     request_body = DiscountCouponCreate,
     responses(
@@ -39,7 +38,6 @@ pub async fn create(ctx: Data<Context>, caller: Caller, body: Bytes) -> Response
 ///
 /// The caller's coupons, newest first by default. Deleted coupons are not listed.
 #[utoipa::path(
-    tag = "DiscountCoupons",
     operation_id = "listDiscountCoupons",
     params(
         Paging,
@@ -60,7 +58,6 @@ pub async fn list(ctx: Data<Context>, caller: Caller, params: Query<ListParams>)
 
 /// Retrieve a discount coupon
 #[utoipa::path(
-    tag = "DiscountCoupons",
     operation_id = "retrieveDiscountCoupon",
     params(CouponId),
     responses(
@@ -81,7 +78,6 @@ pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<CouponId>) ->
 /// old one. `expires_at` must be in the future only when the update sets it. Read-only fields
 /// and unknown fields are 422; a code taken by another coupon is 409 `coupon_code_taken`.
 #[utoipa::path(
-    tag = "DiscountCoupons",
     operation_id = "updateDiscountCoupon",
     params(CouponId),
     request_body = DiscountCouponUpdate,
@@ -107,7 +103,6 @@ pub async fn update(
 /// DELETE), and its code can be given to a new coupon. Its record is kept, inactive, because
 /// sessions that used it still refer to it.
 #[utoipa::path(
-    tag = "DiscountCoupons",
     operation_id = "deleteDiscountCoupon",
     params(CouponId),
     responses(
@@ -120,10 +115,4 @@ pub async fn remove(ctx: Data<Context>, caller: Caller, id: Path<CouponId>) -> R
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(create)
-        .service(list)
-        .service(retrieve)
-        .service(update)
-        .service(remove);
-}
+resource!(create, list, retrieve, update, remove);

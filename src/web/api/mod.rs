@@ -1,17 +1,31 @@
 //! The merchant API under `/v1`.
 
-pub mod checkout_sessions;
-pub mod discount_coupons;
-pub mod doc;
-pub mod providers;
-pub mod webhooks;
-
 use actix_web::{HttpResponse, web};
 use uuid::Uuid;
 
 use crate::core::Error;
 use crate::domain::provider_account::AccountProvider;
 use crate::web::error::ApiError;
+
+/// A resource's handlers, listed once in the document's order: the routes `/v1` serves, and
+/// `Api`, the operations [`doc::ApiDoc`] lists under the resource's tag.
+macro_rules! resource {
+    ($($handler:ident),+ $(,)?) => {
+        pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+            cfg$(.service($handler))+;
+        }
+
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($handler),+))]
+        pub struct Api;
+    };
+}
+
+pub mod checkout_sessions;
+pub mod discount_coupons;
+pub mod doc;
+pub mod providers;
+pub mod webhooks;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(doc::document)

@@ -2,7 +2,7 @@
 //! [`crate::core::providers`]. Each handler's `#[utoipa::path]` is its entry in the OpenAPI
 //! document.
 
-use actix_web::web::{self, Bytes, Data, Path};
+use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpResponse, delete, get, put};
 
 use super::doc::{ProviderAccountList, ProviderAccountPut};
@@ -22,7 +22,6 @@ use crate::domain::provider_account::AccountProvider;
 /// named. Setting an account that exists keeps its `account_id`, so the `webhook_url`
 /// registered at the provider stays valid.
 #[utoipa::path(
-    tag = "Providers",
     operation_id = "setProviderAccount",
     params(("provider" = inline(AccountProvider), Path,
         description = "The provider's code (any other is 404).")),
@@ -43,7 +42,6 @@ pub async fn set(ctx: Data<Context>, caller: Caller, code: Path<String>, body: B
 /// Every account of the key's organization and environment, by provider code, in one page
 /// (there is at most one per provider; `limit` and `total` are their number, `offset` 0).
 #[utoipa::path(
-    tag = "Providers",
     operation_id = "listProviderAccounts",
     responses(
         (status = 200, body = ProviderAccountList, description = "The accounts."),
@@ -57,7 +55,6 @@ pub async fn list(ctx: Data<Context>, caller: Caller) -> Response {
 
 /// Retrieve a provider account
 #[utoipa::path(
-    tag = "Providers",
     operation_id = "retrieveProviderAccount",
     params(AccountOf),
     responses(
@@ -76,7 +73,6 @@ pub async fn retrieve(ctx: Data<Context>, caller: Caller, of: Path<AccountOf>) -
 /// its `webhook_url` find no account. Setting the provider again makes a new account, with a
 /// new `account_id` and URL.
 #[utoipa::path(
-    tag = "Providers",
     operation_id = "removeProviderAccount",
     params(AccountOf),
     responses(
@@ -89,9 +85,4 @@ pub async fn remove(ctx: Data<Context>, caller: Caller, of: Path<AccountOf>) -> 
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(set)
-        .service(list)
-        .service(retrieve)
-        .service(remove);
-}
+resource!(set, list, retrieve, remove);

@@ -1,7 +1,7 @@
 //! `/v1/webhooks`: the organization's endpoints and their delivery log. Each handler's
 //! `#[utoipa::path]` is its entry in the OpenAPI document.
 
-use actix_web::web::{self, Bytes, Data, Path, Query};
+use actix_web::web::{Bytes, Data, Path, Query};
 use actix_web::{HttpResponse, delete, get, post};
 
 use super::doc::{
@@ -39,7 +39,6 @@ use crate::core::{Caller, Context, Error};
 /// exactly as received (verify before parsing JSON). Receivers should compare in constant time
 /// and refuse a `t` too far from their clock (five minutes, for example), which stops replays.
 #[utoipa::path(
-    tag = "Webhooks",
     operation_id = "createWebhook",
     request_body = WebhookEndpointCreate,
     responses(
@@ -60,7 +59,6 @@ pub async fn create(ctx: Data<Context>, caller: Caller, body: Bytes) -> Response
 /// are at most 16; `limit` and `total` are their number, `offset` 0). Deleted endpoints are not
 /// listed; secrets are never shown.
 #[utoipa::path(
-    tag = "Webhooks",
     operation_id = "listWebhooks",
     responses(
         (status = 200, body = WebhookEndpointList, description = "The endpoints."),
@@ -74,7 +72,6 @@ pub async fn list(ctx: Data<Context>, caller: Caller) -> Response {
 
 /// Retrieve a webhook endpoint
 #[utoipa::path(
-    tag = "Webhooks",
     operation_id = "retrieveWebhook",
     params(WebhookId),
     responses(
@@ -93,7 +90,6 @@ pub async fn retrieve(ctx: Data<Context>, caller: Caller, id: Path<WebhookId>) -
 /// enables it again, and it receives new events from now on. Events it missed while disabled
 /// are not sent again. An enabled endpoint is answered as it is.
 #[utoipa::path(
-    tag = "Webhooks",
     operation_id = "enableWebhook",
     params(WebhookId),
     responses(
@@ -112,7 +108,6 @@ pub async fn enable(ctx: Data<Context>, caller: Caller, id: Path<WebhookId>) -> 
 /// (`error` "the endpoint was deleted"). It leaves the API: 404 from then on, also to a second
 /// DELETE.
 #[utoipa::path(
-    tag = "Webhooks",
     operation_id = "deleteWebhook",
     params(WebhookId),
     responses(
@@ -136,7 +131,6 @@ struct PageParams {
 /// The endpoint's deliveries, newest first, each with every attempt made. A delivery is one
 /// event for this endpoint; it is `pending` while attempts remain, then `succeeded` or `failed`.
 #[utoipa::path(
-    tag = "Webhooks",
     operation_id = "listWebhookDeliveries",
     params(WebhookId, Paging),
     responses(
@@ -168,11 +162,4 @@ pub async fn deliveries(
     Ok(HttpResponse::Ok().json(page.view(DeliveryRecord::view)))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(create)
-        .service(list)
-        .service(retrieve)
-        .service(remove)
-        .service(enable)
-        .service(deliveries);
-}
+resource!(create, list, retrieve, remove, enable, deliveries);
