@@ -6,6 +6,8 @@ pub mod sweeper;
 
 use tokio::sync::watch;
 
+use crate::store::StoreError;
+
 /// Tells workers to stop. Dropping it stops them too.
 pub struct Shutdown(watch::Sender<bool>);
 
@@ -46,6 +48,28 @@ impl Stopping {
         match tokio::time::timeout(d, self.0.changed()).await {
             Ok(_) => true,
             Err(_) => *self.0.borrow(),
+        }
+    }
+}
+
+/// Runs `pass` every `interval` until the workers stop: `done` tells what a pass that did
+/// something did (its count), and a pass that failed is logged as `failed` and tried again at
+/// the next interval.
+pub async fn every<F: Future<Output = Result<usize, StoreError>>>(
+    interval: std::time::Duration,
+    mut stopping: Stopping,
+    mut pass: impl FnMut() -> F,
+    done: impl Fn(usize),
+    failed: &'static str,
+) {
+    loop {
+        match pass().await {
+            Ok(0) => {}
+            Ok(n) => done(n),
+            Err(e) => tracing::warn!(error = %e, "{failed}"),
+        }
+        if stopping.sleep(interval).await {
+            break;
         }
     }
 }

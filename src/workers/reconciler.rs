@@ -33,17 +33,15 @@ pub async fn reconcile(ctx: &Context) -> Result<usize, crate::store::StoreError>
     Ok(settled)
 }
 
-pub async fn run(ctx: Context, mut stopping: Stopping) {
+pub async fn run(ctx: Context, stopping: Stopping) {
     // Often enough to honour short intervals, rarely enough to cost nothing when idle.
     let tick = std::time::Duration::from_secs(ctx.settings.reconcile_interval_secs.clamp(1, 5));
-    loop {
-        match reconcile(&ctx).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(settled = n, "settled pending payments from their providers"),
-            Err(e) => tracing::warn!(error = %e, "reconciling payments failed; will retry"),
-        }
-        if stopping.sleep(tick).await {
-            break;
-        }
-    }
+    super::every(
+        tick,
+        stopping,
+        || reconcile(&ctx),
+        |n| tracing::info!(settled = n, "settled pending payments from their providers"),
+        "reconciling payments failed; will retry",
+    )
+    .await;
 }

@@ -38,16 +38,13 @@ pub async fn sweep(ctx: &Context) -> Result<usize, crate::store::StoreError> {
     Ok(expired)
 }
 
-pub async fn run(ctx: Context, mut stopping: Stopping) {
-    let interval = ctx.settings.sweep_interval();
-    loop {
-        match sweep(&ctx).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(expired = n, "expired sessions past their time"),
-            Err(e) => tracing::warn!(error = %e, "expiry sweep failed; will retry"),
-        }
-        if stopping.sleep(interval).await {
-            break;
-        }
-    }
+pub async fn run(ctx: Context, stopping: Stopping) {
+    super::every(
+        ctx.settings.sweep_interval(),
+        stopping,
+        || sweep(&ctx),
+        |n| tracing::info!(expired = n, "expired sessions past their time"),
+        "expiry sweep failed; will retry",
+    )
+    .await;
 }
