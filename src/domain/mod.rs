@@ -52,6 +52,16 @@ pub mod time;
 #[macro_export]
 macro_rules! api_string_enum {
     ($ty:ty, $all:expr, $code:expr) => {
+        impl $ty {
+            /// The value whose code is `s` in any case (`wave`, `WAVE`).
+            pub fn from_code_in_any_case(s: &str) -> Option<$ty> {
+                let code: fn(&$ty) -> &'static str = $code;
+                $all.iter()
+                    .copied()
+                    .find(|v| code(v).eq_ignore_ascii_case(s))
+            }
+        }
+
         impl std::fmt::Display for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 let code: fn(&$ty) -> &'static str = $code;

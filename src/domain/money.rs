@@ -53,10 +53,7 @@ impl FromStr for Currency {
 
     /// ISO 4217 codes, read case-insensitively and always stored upper case.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Currency::ALL
-            .into_iter()
-            .find(|c| c.code().eq_ignore_ascii_case(s))
-            .ok_or(UnknownCurrency)
+        Currency::from_code_in_any_case(s).ok_or(UnknownCurrency)
     }
 }
 

@@ -70,10 +70,7 @@ impl FromStr for Provider {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Provider::ALL
-            .into_iter()
-            .find(|p| p.code().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown provider code {s:?}"))
+        Provider::from_code_in_any_case(s).ok_or_else(|| format!("unknown provider code {s:?}"))
     }
 }
 

@@ -204,13 +204,10 @@ impl FromStr for AccountProvider {
 
     /// A code in any case: `wave`, `WAVE`.
     fn from_str(s: &str) -> Result<Self, String> {
-        AccountProvider::ALL
-            .into_iter()
-            .find(|p| p.code().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                let codes: Vec<&str> = AccountProvider::ALL.iter().map(|p| p.code()).collect();
-                format!("unknown provider {s:?}: one of {}", codes.join(", "))
-            })
+        AccountProvider::from_code_in_any_case(s).ok_or_else(|| {
+            let codes: Vec<&str> = AccountProvider::ALL.iter().map(|p| p.code()).collect();
+            format!("unknown provider {s:?}: one of {}", codes.join(", "))
+        })
     }
 }
 
