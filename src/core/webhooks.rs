@@ -34,7 +34,6 @@ const MAX_ENDPOINTS: usize = 16;
 #[schema(as = WebhookEndpoint)]
 pub struct EndpointView<'a> {
     /// Unique identifier, a UUID v4 made by the server.
-    #[schema(read_only)]
     pub webhook_id: Uuid,
     /// Where events are POSTed. Absolute `https` URL, at most 2048 characters; `http` is accepted
     /// only for localhost, 127.0.0.1 or [::1] in the `test` environment. Anything else is 422.
@@ -49,7 +48,7 @@ pub struct EndpointView<'a> {
     #[schema(inline, min_items = 1)]
     pub events: Vec<EventType>,
     /// From the API key: the endpoint receives only that environment's events.
-    #[schema(read_only, inline, value_type = Environment)]
+    #[schema(inline, value_type = Environment)]
     pub environment: &'a str,
     /// `enabled`; `disabled` once every attempt to deliver to it has failed for a day: its
     /// pending deliveries then failed, and it receives no new events until
@@ -62,7 +61,6 @@ pub struct EndpointView<'a> {
     pub disabled_at: Option<DateTime<Utc>>,
     /// When the endpoint was registered (RFC 3339, UTC, milliseconds).
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(read_only)]
     pub created_at: DateTime<Utc>,
 }
 

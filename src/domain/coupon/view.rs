@@ -22,14 +22,12 @@ use crate::domain::time;
 #[schema(as = DiscountCoupons)]
 pub struct CouponView<'a> {
     /// Unique identifier, a UUID v4 made by the server.
-    #[schema(read_only)]
     pub coupon_id: Uuid,
     /// The organization of the API key.
-    #[schema(read_only)]
     pub organization_id: Uuid,
     /// From the API key. A coupon applies only to sessions of its own environment, and a key sees
     /// only coupons of its own.
-    #[schema(read_only, inline)]
+    #[schema(inline)]
     pub environment: Environment,
     /// What the customer types: 1 to 40 letters A-Z, digits, `-` or `_`. Read case-insensitively
     /// (surrounding spaces dropped) and returned upper case. Unique per organization and environment
@@ -68,7 +66,7 @@ pub struct CouponView<'a> {
     /// Completed sessions that used the coupon. Counted when a session completes, atomically, so
     /// `max_uses` holds under concurrent checkouts; a session that applies the coupon but is never
     /// paid does not count.
-    #[schema(read_only, minimum = 0)]
+    #[schema(minimum = 0)]
     pub current_uses: i64,
     /// The largest session quantity the coupon applies to; null is any.
     #[schema(minimum = 1, maximum = 1000000000)]
@@ -88,11 +86,9 @@ pub struct CouponView<'a> {
     pub description: Option<&'a str>,
     /// When the coupon was created (RFC 3339, UTC, milliseconds).
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(read_only)]
     pub created_at: DateTime<Utc>,
     /// When the coupon last changed (RFC 3339, UTC, milliseconds).
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(read_only)]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -24,19 +24,17 @@ pub struct SessionView<'a> {
     #[schema(read_only)]
     pub checkout_session_id: Uuid,
     /// The organization of the API key. A create body may repeat it; a different value is 403.
-    #[schema(read_only)]
     pub organization_id: Uuid,
     /// The id of the API key that created the session, or `cli` for the operator's command line.
-    #[schema(read_only)]
     pub created_by: &'a str,
     /// From the API key: `sk_test_…` keys make `test` sessions, `sk_live_…` keys `live` ones. A key
     /// sees only sessions of its own organization and environment.
-    #[schema(read_only, inline)]
+    #[schema(inline)]
     pub environment: Environment,
     /// Only `open → completed` and `open → expired` happen; `completed` and `expired` never change
     /// again. An open session past `expires_at` is reported `expired` whenever it is read. PATCH may
     /// set it to `expired`, and to nothing else.
-    #[schema(read_only, inline)]
+    #[schema(inline)]
     pub status: Status,
     /// Unit price in the currency's smallest unit (XOF, XAF: francs, exponent 0; USD, EUR: cents,
     /// exponent 2), from 1 to 10^12. An integral float such as `10000.0` is read as 10000; a fraction
@@ -140,34 +138,27 @@ pub struct SessionView<'a> {
     /// Reference to an installment plan in the merchant's system (UUID).
     pub installment_plan_id: Option<Uuid>,
     /// Set by the server when it builds a PI-SPI QR payload for the session.
-    #[schema(read_only)]
     pub spi_qr_code_id: Option<Uuid>,
     /// When the session was created (RFC 3339, UTC, milliseconds).
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(read_only)]
     pub created_at: DateTime<Utc>,
     /// When the session last changed (RFC 3339, UTC, milliseconds).
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]
-    #[schema(read_only)]
     pub updated_at: DateTime<Utc>,
     /// `amount × quantity`, in the smallest unit.
-    #[schema(read_only)]
     pub amount_subtotal: i64,
     /// The applied coupon's discount, in the smallest unit; never more than the subtotal.
-    #[schema(read_only, minimum = 0)]
+    #[schema(minimum = 0)]
     pub amount_discount: i64,
     /// What the customer pays: subtotal less discount, never below 0, in the smallest unit.
-    #[schema(read_only, minimum = 0)]
+    #[schema(minimum = 0)]
     pub amount_total: i64,
     /// The coupon the customer applied, upper case.
-    #[schema(read_only)]
     pub coupon_code: Option<&'a str>,
     /// The provider code the session was paid with, once completed.
-    #[schema(read_only)]
     pub payment_provider: Option<&'a str>,
     /// When the payment was confirmed.
     #[serde(serialize_with = "time::serde_rfc3339::option::serialize")]
-    #[schema(read_only)]
     pub completed_at: Option<DateTime<Utc>>,
     /// The hosted checkout page's absolute URL, to send the customer to.
     #[schema(
