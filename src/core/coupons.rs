@@ -78,9 +78,7 @@ pub async fn retrieve(ctx: &Context, caller: &Caller, id: Uuid) -> Result<Coupon
         .coupon(id)
         .await?
         .filter(|c| {
-            c.organization_id == caller.organization_id
-                && c.environment == caller.environment
-                && c.deleted_at.is_none()
+            caller.owns(c.organization_id, c.environment.as_str()) && c.deleted_at.is_none()
         })
         .ok_or(Error::NotFound("discount coupon"))
 }

@@ -160,4 +160,10 @@ impl Caller {
         self.key_id
             .map_or_else(|| "cli".to_string(), |k| k.to_string())
     }
+
+    /// Whether a record of `organization_id` in `environment` is the caller's. Any other is not
+    /// found to it, so ids of other merchants cannot even be confirmed to exist.
+    pub fn owns(&self, organization_id: Uuid, environment: &str) -> bool {
+        organization_id == self.organization_id && environment == self.environment.as_str()
+    }
 }

@@ -204,9 +204,7 @@ pub async fn current(ctx: &Context, id: Uuid) -> Result<Option<Arc<CheckoutSessi
 pub async fn retrieve(ctx: &Context, caller: &Caller, id: Uuid) -> Result<CheckoutSession> {
     current(ctx, id)
         .await?
-        .filter(|s| {
-            s.organization_id == caller.organization_id && s.environment == caller.environment
-        })
+        .filter(|s| caller.owns(s.organization_id, s.environment.as_str()))
         .map(Arc::unwrap_or_clone)
         .ok_or(Error::NotFound("checkout session"))
 }
@@ -387,9 +385,7 @@ pub async fn update(
         return Err(Error::Invalid(errors));
     }
 
-    let visible = |s: &CheckoutSession| {
-        s.organization_id == caller.organization_id && s.environment == caller.environment
-    };
+    let visible = |s: &CheckoutSession| caller.owns(s.organization_id, s.environment.as_str());
     let modified = modify(ctx, id, visible, async |session: &mut CheckoutSession| {
         let mut merged = session.writable_json();
         for (name, value) in patch.iter().filter(|(k, _)| WRITABLE.contains(&k.as_str())) {

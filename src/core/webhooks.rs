@@ -287,10 +287,7 @@ pub async fn retrieve(ctx: &Context, caller: &Caller, id: Uuid) -> Result<Webhoo
     ctx.store
         .webhook_endpoint(id)
         .await?
-        .filter(|e| {
-            e.organization_id == caller.organization_id
-                && e.environment == caller.environment.as_str()
-        })
+        .filter(|e| caller.owns(e.organization_id, &e.environment))
         .ok_or(Error::NotFound("webhook endpoint"))
 }
 
