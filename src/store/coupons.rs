@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    SortOrder, Store, StoreError, StoreResult, decoded, on_pool, ordered, read_optional,
+    SortOrder, Store, StoreError, StoreResult, on_pool, ordered, read_optional, read_page,
     select_rows, taken,
 };
 use crate::domain::coupon::{Coupon, CouponCode, CouponFields, Discount, Percentage};
@@ -171,7 +171,7 @@ impl Store {
     /// always read it back. The API checks the organization and hides deleted coupons itself.
     pub async fn coupon(&self, id: Uuid) -> StoreResult<Option<Coupon>> {
         let select = select_rows!(coupon_columns, "discount_coupons", "WHERE coupon_id = $1");
-        read_optional!(self, CouponRow, sqlx::query_as(select).bind(id))
+        read_optional!(self, CouponRow, select, id)
     }
 
     /// The coupon a customer's code names in an organization and environment, read
@@ -195,10 +195,10 @@ impl Store {
         read_optional!(
             self,
             CouponRow,
-            sqlx::query_as(select)
-                .bind(organization_id)
-                .bind(environment.as_str())
-                .bind(code.as_str())
+            select,
+            organization_id,
+            environment.as_str(),
+            code.as_str()
         )
     }
 
@@ -214,25 +214,17 @@ impl Store {
             "coupon_id",
             "LIMIT $3 OFFSET $4"
         );
-        let (rows, total): (Vec<CouponRow>, i64) = on_pool!(self, read, |pool, d| {
-            let rows = sqlx::query_as(page)
-                .bind(q.organization_id)
-                .bind(q.environment.as_str())
-                .bind(q.limit)
-                .bind(q.offset)
-                .fetch_all(&mut *pool)
-                .await?;
-            let total = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM discount_coupons WHERE organization_id = $1 \
-                 AND environment = $2 AND deleted_at IS NULL",
-            )
-            .bind(q.organization_id)
-            .bind(q.environment.as_str())
-            .fetch_one(&mut *pool)
-            .await?;
-            (rows, total)
-        });
-        Ok((decoded(rows)?, total))
+        let count = "SELECT COUNT(*) FROM discount_coupons WHERE organization_id = $1 \
+                     AND environment = $2 AND deleted_at IS NULL";
+        read_page!(
+            self,
+            CouponRow,
+            page,
+            count,
+            [q.organization_id, q.environment.as_str()],
+            q.limit,
+            q.offset
+        )
     }
 
     /// Writes the merchant's fields and `updated_at` of a coupon that is not deleted, and

@@ -198,27 +198,52 @@ macro_rules! ordered {
 }
 pub(crate) use ordered;
 
-/// Runs `$query` (a `sqlx::query_as` of `$row`s, its values bound) on a reader connection and
-/// decodes the one row it may return into the domain type the row converts to.
+/// Runs the `SELECT` `$sql` of `$row`s with `$value`s bound, on a reader connection, and decodes
+/// the one row it may return into the domain type the row converts to.
 macro_rules! read_optional {
-    ($store:expr, $row:ty, $query:expr) => {{
+    ($store:expr, $row:ty, $sql:expr $(, $value:expr)* $(,)?) => {{
         let row: Option<$row> = $crate::store::on_pool!($store, read, |pool, d| {
-            $query.fetch_optional(&mut *pool).await?
+            sqlx::query_as($sql)$(.bind($value))*.fetch_optional(&mut *pool).await?
         });
         row.map(TryFrom::try_from).transpose()
     }};
 }
 
-/// Like [`read_optional!`], for every row `$query` returns.
+/// Like [`read_optional!`], for every row `$sql` returns.
 macro_rules! read_all {
-    ($store:expr, $row:ty, $query:expr) => {{
+    ($store:expr, $row:ty, $sql:expr $(, $value:expr)* $(,)?) => {{
         let rows: Vec<$row> = $crate::store::on_pool!($store, read, |pool, d| {
-            $query.fetch_all(&mut *pool).await?
+            sqlx::query_as($sql)$(.bind($value))*.fetch_all(&mut *pool).await?
         });
         $crate::store::decoded(rows)
     }};
 }
-pub(crate) use {read_all, read_optional};
+
+/// A page of a listing and how many rows there are in all: `$page` selects the page, its
+/// filter's `$value`s bound and then `$limit` and `$offset`; `$count` counts with the filter's
+/// values alone.
+macro_rules! read_page {
+    (
+        $store:expr, $row:ty, $page:expr, $count:expr,
+        [$($value:expr),* $(,)?], $limit:expr, $offset:expr $(,)?
+    ) => {{
+        let (rows, total): (Vec<$row>, i64) = $crate::store::on_pool!($store, read, |pool, d| {
+            let rows = sqlx::query_as($page)
+                $(.bind($value))*
+                .bind($limit)
+                .bind($offset)
+                .fetch_all(&mut *pool)
+                .await?;
+            let total = sqlx::query_scalar($count)
+                $(.bind($value))*
+                .fetch_one(&mut *pool)
+                .await?;
+            (rows, total)
+        });
+        Ok(($crate::store::decoded(rows)?, total))
+    }};
+}
+pub(crate) use {read_all, read_optional, read_page};
 
 /// Rows as the domain values they decode to; a row that does not decode fails them all.
 fn decoded<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> StoreResult<Vec<T>> {

@@ -132,7 +132,7 @@ impl Store {
             "payments",
             "WHERE checkout_session_id = $1 ORDER BY created_at, payment_id"
         );
-        read_all!(self, PaymentRow, sqlx::query_as(select).bind(session_id))
+        read_all!(self, PaymentRow, select, session_id)
     }
 
     /// A session's latest payment: the one its `payment` shows.
@@ -221,7 +221,7 @@ impl Store {
 
     pub async fn payment(&self, id: Uuid) -> StoreResult<Option<Payment>> {
         let select = select_rows!(payment_columns, "payments", "WHERE payment_id = $1");
-        read_optional!(self, PaymentRow, sqlx::query_as(select).bind(id))
+        read_optional!(self, PaymentRow, select, id)
     }
 
     /// Ends the session's payment under way, if there is one: it becomes `canceled` and the

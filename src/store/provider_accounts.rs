@@ -98,9 +98,9 @@ impl Store {
         read_all!(
             self,
             AccountRow,
-            sqlx::query_as(select)
-                .bind(organization_id)
-                .bind(environment.as_str())
+            select,
+            organization_id,
+            environment.as_str()
         )
     }
 
@@ -119,10 +119,10 @@ impl Store {
         read_optional!(
             self,
             AccountRow,
-            sqlx::query_as(select)
-                .bind(organization_id)
-                .bind(environment.as_str())
-                .bind(provider.code())
+            select,
+            organization_id,
+            environment.as_str(),
+            provider.code()
         )
     }
 
@@ -136,7 +136,7 @@ impl Store {
             "provider_accounts",
             "WHERE account_id = $1"
         );
-        read_optional!(self, AccountRow, sqlx::query_as(select).bind(account_id))
+        read_optional!(self, AccountRow, select, account_id)
     }
 
     /// Removes an account; whether there was one.

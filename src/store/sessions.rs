@@ -12,8 +12,8 @@ use super::rows::{
 };
 use super::webhooks::write_events;
 use super::{
-    Store, StoreError, StoreResult, decoded, on_pool, ordered, read_optional, select_rows, sql,
-    taken,
+    Store, StoreError, StoreResult, decoded, on_pool, ordered, read_optional, read_page,
+    select_rows, sql, taken,
 };
 use crate::domain::event::{Event, EventType};
 use crate::domain::payment::Payment;
@@ -236,7 +236,7 @@ impl Store {
         }
         let ticket = cache.map(|c| c.ticket(&id));
         let session: Option<CheckoutSession> =
-            read_optional!(self, SessionRow, sqlx::query_as(SELECT_SESSION).bind(id))?;
+            read_optional!(self, SessionRow, SELECT_SESSION, id)?;
         let session = session.map(Arc::new);
         if let (Some(cache), Some(ticket), Some(s)) = (cache, ticket, &session) {
             cache.insert(id, Arc::clone(s), ticket);
@@ -248,7 +248,7 @@ impl Store {
     /// race and must see the write that won (on PostgreSQL another node's write reaches this
     /// node's cache only when its announcement does).
     pub async fn session_uncached(&self, id: Uuid) -> StoreResult<Option<CheckoutSession>> {
-        read_optional!(self, SessionRow, sqlx::query_as(SELECT_SESSION).bind(id))
+        read_optional!(self, SessionRow, SELECT_SESSION, id)
     }
 
     /// After a write to session `id` (whatever its outcome): the cache must read it again.
@@ -259,38 +259,28 @@ impl Store {
     /// A page of sessions and the total that match the query.
     pub async fn list_sessions(&self, q: &ListQuery) -> StoreResult<(Vec<CheckoutSession>, i64)> {
         let status = q.status.map(Status::as_str);
-        let (rows, total): (Vec<SessionRow>, i64) = on_pool!(self, read, |pool, d| {
-            let page = ordered!(
-                q.sort,
-                select_rows!(
-                    session_row,
-                    "checkout_sessions",
-                    "WHERE organization_id = $1 AND environment = $2 \
-                     AND ($3 IS NULL OR status = $3)"
-                ),
-                "checkout_session_id",
-                "LIMIT $4 OFFSET $5"
-            );
-            let rows = sqlx::query_as(page)
-                .bind(q.organization_id)
-                .bind(q.environment.as_str())
-                .bind(status)
-                .bind(q.limit)
-                .bind(q.offset)
-                .fetch_all(&mut *pool)
-                .await?;
-            let total = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM checkout_sessions WHERE organization_id = $1 \
-                 AND environment = $2 AND ($3 IS NULL OR status = $3)",
-            )
-            .bind(q.organization_id)
-            .bind(q.environment.as_str())
-            .bind(status)
-            .fetch_one(&mut *pool)
-            .await?;
-            (rows, total)
-        });
-        Ok((decoded(rows)?, total))
+        let page = ordered!(
+            q.sort,
+            select_rows!(
+                session_row,
+                "checkout_sessions",
+                "WHERE organization_id = $1 AND environment = $2 \
+                 AND ($3 IS NULL OR status = $3)"
+            ),
+            "checkout_session_id",
+            "LIMIT $4 OFFSET $5"
+        );
+        let count = "SELECT COUNT(*) FROM checkout_sessions WHERE organization_id = $1 \
+                     AND environment = $2 AND ($3 IS NULL OR status = $3)";
+        read_page!(
+            self,
+            SessionRow,
+            page,
+            count,
+            [q.organization_id, q.environment.as_str(), status],
+            q.limit,
+            q.offset
+        )
     }
 
     /// Writes every field of an open session, if it is still the version that was read
