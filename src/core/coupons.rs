@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::input::{Page, paging, read_only_echoes};
+use super::input::{self, Page, paging, read_only_echoes};
 use super::{Caller, Context, Error, Result};
 use crate::domain::coupon::{Coupon, CouponFields, READ_ONLY, WRITABLE};
 use crate::domain::fields::{Field, FieldError};
@@ -17,10 +17,7 @@ use crate::store::{CouponListQuery, StoreError};
 
 /// Unknown fields are refused, so a misspelt field is never silently ignored.
 fn unknown_fields(body: &Map<String, Value>) -> Vec<FieldError> {
-    body.keys()
-        .filter(|k| !WRITABLE.contains(&k.as_str()) && !READ_ONLY.contains(&k.as_str()))
-        .map(|k| FieldError::new(k.as_str(), "is not a field of a discount coupon"))
-        .collect()
+    input::unknown_fields(body, &[WRITABLE, READ_ONLY], "a discount coupon")
 }
 
 fn code_taken(fields: &CouponFields, caller: &Caller) -> Error {

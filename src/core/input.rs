@@ -4,7 +4,21 @@
 use serde_json::{Map, Value};
 
 use super::{Error, Result};
+use crate::domain::fields::FieldError;
 use crate::store::SortOrder;
+
+/// A fault for each field of `body` that is in none of the `known` lists: it "is not a field
+/// of" `resource` (`a discount coupon`).
+pub fn unknown_fields(
+    body: &Map<String, Value>,
+    known: &[&[&str]],
+    resource: &str,
+) -> Vec<FieldError> {
+    body.keys()
+        .filter(|k| !known.iter().any(|list| list.contains(&k.as_str())))
+        .map(|k| FieldError::new(k.as_str(), format!("is not a field of {resource}")))
+        .collect()
+}
 
 /// A body as JSON reads it: an object, with each of its fields once, or what else it was.
 enum Body {

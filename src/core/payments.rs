@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::attempts;
+use super::input::unknown_fields;
 use super::{Caller, Context, Error, Result, sessions};
 use crate::domain::fields::{Field, FieldError};
 use crate::domain::payment::{Payment, Reading};
@@ -34,11 +35,8 @@ pub struct Report {
 
 impl Report {
     pub fn parse(body: &Map<String, Value>) -> Result<Report> {
-        let mut errors: Vec<FieldError> = body
-            .keys()
-            .filter(|k| !["provider", "provider_reference", "amount_paid"].contains(&k.as_str()))
-            .map(|k| FieldError::new(k.as_str(), "is not a field of a payment report"))
-            .collect();
+        let fields = ["provider", "provider_reference", "amount_paid"];
+        let mut errors = unknown_fields(body, &[&fields], "a payment report");
         let field = |name: &'static str| {
             body.get(name)
                 .filter(|v| !v.is_null())

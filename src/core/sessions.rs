@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::input::{Page, paging, read_only_echoes};
+use super::input::{self, Page, paging, read_only_echoes};
 use super::{Caller, Context, Error, Result};
 use crate::domain::coupon::Rejection;
 use crate::domain::fields::FieldError;
@@ -43,10 +43,7 @@ fn rules(ctx: &Context, caller: &Caller, now: DateTime<Utc>, created_at: DateTim
 
 /// Unknown fields are refused, so a misspelt field is never silently ignored.
 fn unknown_fields(body: &Map<String, Value>) -> Vec<FieldError> {
-    body.keys()
-        .filter(|k| !WRITABLE.contains(&k.as_str()) && !READ_ONLY.contains(&k.as_str()))
-        .map(|k| FieldError::new(k.as_str(), "is not a field of a checkout session"))
-        .collect()
+    input::unknown_fields(body, &[WRITABLE, READ_ONLY], "a checkout session")
 }
 
 /// Creates a session from the fields of `body`.

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::input::Page;
+use super::input::{Page, unknown_fields};
 use super::{Caller, Context, Error, Result};
 use crate::domain::apikey;
 use crate::domain::event::EventType;
@@ -201,11 +201,7 @@ impl DeliveryRecord {
 
 /// Registers an endpoint. The answer carries the signing secret: the only time it is shown.
 pub async fn create(ctx: &Context, caller: &Caller, body: &Map<String, Value>) -> Result<Created> {
-    let mut errors: Vec<FieldError> = body
-        .keys()
-        .filter(|k| !WRITABLE.contains(&k.as_str()))
-        .map(|k| FieldError::new(k.as_str(), "is not a field of a webhook endpoint"))
-        .collect();
+    let mut errors = unknown_fields(body, &[WRITABLE], "a webhook endpoint");
     let url = match body.get("url").filter(|v| !v.is_null()) {
         None => Err(FieldError::new("url", "is required")),
         Some(v) => parse_url(Field::new("url", v), caller.environment),
