@@ -86,25 +86,10 @@ impl Percentage {
     }
 }
 
-/// The kinds of [`Discount`], as the API names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiscountType {
-    Percentage,
-    Fixed,
-}
-
-impl DiscountType {
-    pub const ALL: [DiscountType; 2] = [DiscountType::Percentage, DiscountType::Fixed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DiscountType::Percentage => "percentage",
-            DiscountType::Fixed => "fixed",
-        }
-    }
-}
-
-crate::api_string_enum!(DiscountType, DiscountType::ALL, |t| t.as_str());
+string_enum!(
+    /// The kinds of [`Discount`], as the API names them.
+    DiscountType { Percentage = "percentage", Fixed = "fixed" }
+);
 
 /// What a coupon takes off, and in which currency it may be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,11 +192,10 @@ impl CouponFields {
 
         let code = optional!("code", |f| CouponCode::parse(f.str()?)
             .map_err(|e| f.error(e)));
-        let kind = optional!("discount_type", |f| match f.str()? {
-            "percentage" => Ok(Kind::Percentage),
-            "fixed" => Ok(Kind::Fixed),
-            _ => Err(f.error("must be one of percentage, fixed")),
-        });
+        let kind = optional!("discount_type", |f| f
+            .str()?
+            .parse::<DiscountType>()
+            .map_err(|e| f.error(e)));
         let percentage = optional!("discount_percentage", parse_percentage);
         let fixed_amount = optional!("discount_fixed_amount", |f| f
             .integer_in(1, MAX_AMOUNT)
@@ -246,25 +230,19 @@ impl CouponFields {
         require(&mut errors, "discount_type", kind.is_some(), "is required");
         let present = |name: &str| body.get(name).is_some_and(|v| !v.is_null());
         let discount = match kind {
-            Some(Kind::Percentage) => {
+            Some(DiscountType::Percentage) => {
                 require(
                     &mut errors,
                     "discount_percentage",
                     percentage.is_some(),
                     "is required for a percentage coupon",
                 );
-                if present("discount_fixed_amount") && !named(&errors, "discount_fixed_amount") {
-                    errors.push(FieldError::new(
-                        "discount_fixed_amount",
-                        "must be null for a percentage coupon",
-                    ));
-                }
                 percentage.map(|percentage| Discount::Percentage {
                     percentage,
                     currency,
                 })
             }
-            Some(Kind::Fixed) => {
+            Some(DiscountType::Fixed) => {
                 require(
                     &mut errors,
                     "discount_fixed_amount",
@@ -277,18 +255,25 @@ impl CouponFields {
                     currency.is_some(),
                     "is required for a fixed coupon: the amount is in that currency",
                 );
-                if present("discount_percentage") && !named(&errors, "discount_percentage") {
-                    errors.push(FieldError::new(
-                        "discount_percentage",
-                        "must be null for a fixed coupon",
-                    ));
-                }
                 fixed_amount
                     .zip(currency)
                     .map(|(amount, currency)| Discount::Fixed { amount, currency })
             }
             None => None,
         };
+        // A coupon has its kind's amount only: the other kind's must be null.
+        let other = match kind {
+            Some(DiscountType::Percentage) => Some("discount_fixed_amount"),
+            Some(DiscountType::Fixed) => Some("discount_percentage"),
+            None => None,
+        };
+        if let (Some(kind), Some(other)) = (kind, other)
+            && present(other)
+            && !named(&errors, other)
+        {
+            let why = format!("must be null for a {kind} coupon");
+            errors.push(FieldError::new(other, why));
+        }
         if let (Some(from), Some(until)) = (valid_from, expires_at)
             && until <= from
         {
@@ -309,12 +294,6 @@ impl CouponFields {
             _ => Err(errors),
         }
     }
-}
-
-/// `discount_type`, before its amount is known.
-enum Kind {
-    Percentage,
-    Fixed,
 }
 
 /// A number from 0.01 to 100 with at most two decimals, as basis points.
