@@ -39,14 +39,14 @@ pub struct Settings {
 
     /// Seconds between two passes of the expiry sweeper.
     #[arg(long, env = "CAISSE_SWEEP_INTERVAL", default_value_t = 30, global = true,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+          value_parser = seconds(86_400))]
     pub sweep_interval_secs: u64,
 
     /// Seconds before a pending payment's status is first read from its provider (a lost
     /// notification delays a completion by about this much); later reads back off, doubling,
     /// to ten minutes apart.
     #[arg(long, env = "CAISSE_RECONCILE_INTERVAL", default_value_t = 15, global = true,
-          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+          value_parser = seconds(3_600))]
     pub reconcile_interval_secs: u64,
 
     /// Days a test-mode session is kept after it ended (completed or expired), with its
@@ -77,7 +77,7 @@ pub struct Settings {
 
     /// Seconds a webhook endpoint has to answer before the attempt counts as failed.
     #[arg(long, env = "CAISSE_WEBHOOK_TIMEOUT", default_value_t = 10, global = true,
-          value_parser = clap::value_parser!(u64).range(1..=120))]
+          value_parser = seconds(120))]
     pub webhook_timeout_secs: u64,
 
     /// Milliseconds before the first webhook retry; each later retry waits twice as long, up
@@ -95,7 +95,7 @@ pub struct Settings {
     /// Seconds a client has to send a request's whole body; a body that trickles in longer is
     /// cut off with a 408 and its connection closed.
     #[arg(long, env = "CAISSE_BODY_TIMEOUT", default_value_t = 10, global = true,
-          value_parser = clap::value_parser!(u64).range(1..=300))]
+          value_parser = seconds(300))]
     pub body_timeout_secs: u64,
 
     /// HTTP worker threads (default: one per core).
@@ -180,6 +180,11 @@ impl Settings {
             "sqlite"
         }
     }
+}
+
+/// A number of seconds, from 1 to `max`.
+fn seconds(max: u64) -> clap::builder::RangedU64ValueParser {
+    clap::value_parser!(u64).range(1..=max)
 }
 
 /// A secret flag or variable, taken as it is: it is checked where it is used, so that no
