@@ -104,26 +104,16 @@ impl Store {
         )
     }
 
+    /// An organization's account with `provider` in one environment: one of its accounts
+    /// there, of which it has one per provider at most.
     pub async fn provider_account(
         &self,
         organization_id: Uuid,
         environment: Environment,
         provider: AccountProvider,
     ) -> StoreResult<Option<ProviderAccount>> {
-        let select = select_rows!(
-            account_columns,
-            "provider_accounts",
-            "WHERE organization_id = $1 AND environment = $2 \
-             AND provider = $3"
-        );
-        read_optional!(
-            self,
-            AccountRow,
-            select,
-            organization_id,
-            environment.as_str(),
-            provider.code()
-        )
+        let accounts = self.provider_accounts(organization_id, environment).await?;
+        Ok(accounts.into_iter().find(|a| a.provider == provider))
     }
 
     /// The account a provider webhook's URL names.
