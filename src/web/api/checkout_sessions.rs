@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 
 use super::doc::{
     CheckoutSessionCreate, CheckoutSessionList, CheckoutSessionUpdate, Conflict, Forbidden, Paging,
-    PaymentList, Unprocessable,
+    PaymentList, Sorting, Unprocessable,
 };
 use super::{Response, SessionId};
 use crate::core::input::{Page, parse_object};
@@ -68,9 +68,7 @@ pub async fn create(ctx: Data<Context>, caller: Caller, req: HttpRequest, body: 
     operation_id = "listCheckoutSessions",
     params(
         Paging,
-        ("sort" = Option<String>, Query, example = "created_at:desc", description = "Order by \
-            creation time: `created_at:desc` (the default) or `created_at:asc` (`-created_at` \
-            and `created_at` are accepted as aliases)."),
+        Sorting,
         ("status" = Option<String>, Query, example = "open",
             description = "Only sessions with this status: `open`, `completed` or `expired`."),
     ),

@@ -5,7 +5,8 @@ use actix_web::web::{Bytes, Data, Path, Query};
 use actix_web::{HttpResponse, delete, get, patch, post};
 
 use super::doc::{
-    Conflict, DiscountCouponCreate, DiscountCouponList, DiscountCouponUpdate, Paging, Unprocessable,
+    Conflict, DiscountCouponCreate, DiscountCouponList, DiscountCouponUpdate, Paging, Sorting,
+    Unprocessable,
 };
 use super::{CouponId, Response};
 use crate::core::coupons::{self, ListParams};
@@ -41,9 +42,7 @@ pub async fn create(ctx: Data<Context>, caller: Caller, body: Bytes) -> Response
     operation_id = "listDiscountCoupons",
     params(
         Paging,
-        ("sort" = Option<String>, Query, example = "created_at:desc", description = "Order by \
-            creation time: `created_at:desc` (the default) or `created_at:asc` (`-created_at` \
-            and `created_at` are accepted as aliases)."),
+        Sorting,
     ),
     responses(
         (status = 200, body = DiscountCouponList, description = "A page of coupons."),

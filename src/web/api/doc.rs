@@ -505,6 +505,18 @@ pub struct Paging {
     offset: Option<i64>,
 }
 
+/// The order of a listing by creation time.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct Sorting {
+    // One line of the document: utoipa would keep a doc comment's line breaks.
+    #[doc = "Order by creation time: `created_at:desc` (the default) or `created_at:asc` \
+             (`-created_at` and `created_at` are accepted as aliases)."]
+    #[param(example = "created_at:desc")]
+    sort: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
