@@ -6,6 +6,9 @@
 //! Request bodies are not separate types: a create or update body is the resource's schema
 //! without its read-only properties ([`writable`]), so the document cannot list a field the
 //! parser refuses or miss one it reads. Tests tie those properties to the parser's own lists.
+//!
+//! Longer than most files, on purpose: every rule the document follows (its conventions, the
+//! bodies, the shared responses and parameters) reads here in one place.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
