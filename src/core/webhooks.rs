@@ -53,11 +53,10 @@ pub struct EndpointView<'a> {
     /// `enabled`; `disabled` once every attempt to deliver to it has failed for a day: its
     /// pending deliveries then failed, and it receives no new events until
     /// `POST /webhooks/{webhook_id}/enable`.
-    #[schema(read_only, example = "enabled", pattern = "^(enabled|disabled)$")]
+    #[schema(example = "enabled", pattern = "^(enabled|disabled)$")]
     pub status: &'static str,
     /// When it was disabled; null while enabled.
     #[serde(serialize_with = "time::serde_rfc3339::option::serialize")]
-    #[schema(read_only, value_type = Option<String>, format = DateTime)]
     pub disabled_at: Option<DateTime<Utc>>,
     /// When the endpoint was registered (RFC 3339, UTC, milliseconds).
     #[serde(serialize_with = "time::serde_rfc3339::serialize")]

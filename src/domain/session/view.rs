@@ -162,7 +162,6 @@ pub struct SessionView<'a> {
     pub completed_at: Option<DateTime<Utc>>,
     /// The hosted checkout page's absolute URL, to send the customer to.
     #[schema(
-        read_only,
         example = "https://pay.example/checkout/0f8c1f8e-6c1b-4a53-9a43-5d8c2e7b1d2a",
         format = "uri"
     )]
