@@ -69,7 +69,8 @@ pub fn test_settings(database_url: String) -> Settings {
         webhook_retry_base_ms: 200,
         // The tests' receivers listen on 127.0.0.1; the address rule has tests of its own.
         webhook_allow_private: true,
-        api_rate_limit: 100,
+        // Far above what any test sends, but the limit's own (which sets it lower).
+        api_rate_limit: 1_000,
         client_ip_header: None,
         metrics_token: None,
         test_retention_days: 30,
