@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    SortOrder, Store, StoreError, StoreResult, on_pool, ordered, read_optional, read_page,
+    SortOrder, Store, StoreError, StoreResult, changed, on_pool, ordered, read_optional, read_page,
     select_rows, taken,
 };
 use crate::domain::coupon::{Coupon, CouponCode, CouponFields, Discount, Percentage};
@@ -252,17 +252,13 @@ impl Store {
     /// Deletes a coupon as the API sees it: inactive, `deleted_at` set, its code free again,
     /// its row kept. False when it was already deleted.
     pub async fn delete_coupon(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
-        Ok(on_pool!(self, write, |pool, d| {
-            sqlx::query(
-                "UPDATE discount_coupons SET is_active = FALSE, deleted_at = $2, updated_at = $2 \
-                 WHERE coupon_id = $1 AND deleted_at IS NULL",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(&mut *pool)
-            .await?
-            .rows_affected()
-                == 1
-        }))
+        let deleted = changed!(
+            self,
+            "UPDATE discount_coupons SET is_active = FALSE, deleted_at = $2, updated_at = $2 \
+             WHERE coupon_id = $1 AND deleted_at IS NULL",
+            id,
+            now
+        );
+        Ok(deleted == 1)
     }
 }

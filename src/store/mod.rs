@@ -243,7 +243,16 @@ macro_rules! read_page {
         Ok(($crate::store::decoded(rows)?, total))
     }};
 }
-pub(crate) use {read_all, read_optional, read_page};
+/// Runs the write `$sql` with its `$value`s bound: how many rows it changed.
+macro_rules! changed {
+    ($store:expr, $sql:expr $(, $value:expr)* $(,)?) => {
+        $crate::store::on_pool!($store, write, |pool, d| {
+            sqlx::query($sql)$(.bind($value))*.execute(&mut *pool).await?.rows_affected()
+        })
+    };
+}
+
+pub(crate) use {changed, read_all, read_optional, read_page};
 
 /// Rows as the domain values they decode to; a row that does not decode fails them all.
 fn decoded<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> StoreResult<Vec<T>> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Store, StoreResult, on_pool};
+use super::{Store, StoreResult, changed, on_pool};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Organization {
@@ -141,34 +141,26 @@ impl Store {
         id: Uuid,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let revoked = on_pool!(self, write, |pool, d| {
-            sqlx::query(
-                "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND organization_id = $2 \
-                 AND revoked_at IS NULL",
-            )
-            .bind(id)
-            .bind(organization_id)
-            .bind(at)
-            .execute(&mut *pool)
-            .await?
-            .rows_affected()
-                == 1
-        });
+        let revoked = changed!(
+            self,
+            "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND organization_id = $2 \
+             AND revoked_at IS NULL",
+            id,
+            organization_id,
+            at
+        ) == 1;
         self.cache.api_keys.clear();
         Ok(revoked)
     }
 
     /// Renames an organization (the name customers see on its pages). False when there is none.
     pub async fn rename_organization(&self, id: Uuid, name: &str) -> StoreResult<bool> {
-        let renamed = on_pool!(self, write, |pool, d| {
-            sqlx::query("UPDATE organizations SET name = $2 WHERE id = $1")
-                .bind(id)
-                .bind(name)
-                .execute(&mut *pool)
-                .await?
-                .rows_affected()
-                == 1
-        });
+        let renamed = changed!(
+            self,
+            "UPDATE organizations SET name = $2 WHERE id = $1",
+            id,
+            name
+        ) == 1;
         self.cache.organizations.invalidate(&id);
         Ok(renamed)
     }

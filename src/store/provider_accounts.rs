@@ -8,7 +8,9 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::rows::parsed;
-use super::{Store, StoreError, StoreResult, on_pool, read_all, read_optional, select_rows};
+use super::{
+    Store, StoreError, StoreResult, changed, on_pool, read_all, read_optional, select_rows,
+};
 use crate::domain::provider_account::{AccountProvider, ProviderAccount};
 use crate::domain::session::Environment;
 
@@ -136,18 +138,14 @@ impl Store {
         environment: Environment,
         provider: AccountProvider,
     ) -> StoreResult<bool> {
-        let removed = on_pool!(self, write, |pool, d| {
-            sqlx::query(
-                "DELETE FROM provider_accounts WHERE organization_id = $1 AND environment = $2 \
-                 AND provider = $3",
-            )
-            .bind(organization_id)
-            .bind(environment.as_str())
-            .bind(provider.code())
-            .execute(&mut *pool)
-            .await?
-            .rows_affected()
-        });
+        let removed = changed!(
+            self,
+            "DELETE FROM provider_accounts WHERE organization_id = $1 AND environment = $2 \
+             AND provider = $3",
+            organization_id,
+            environment.as_str(),
+            provider.code()
+        );
         Ok(removed > 0)
     }
 }

@@ -12,7 +12,7 @@ use super::rows::{
 };
 use super::webhooks::write_events;
 use super::{
-    Store, StoreError, StoreResult, decoded, on_pool, ordered, read_optional, read_page,
+    Store, StoreError, StoreResult, changed, decoded, on_pool, ordered, read_optional, read_page,
     select_rows, sql, taken,
 };
 use crate::domain::event::{Event, EventType};
@@ -214,13 +214,11 @@ impl Store {
 
     /// Forgets idempotency keys older than `before`: a retry comes within hours, not days.
     pub async fn delete_idempotency_before(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        Ok(on_pool!(self, write, |pool, d| {
-            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-                .bind(before)
-                .execute(&mut *pool)
-                .await?
-                .rows_affected()
-        }))
+        Ok(changed!(
+            self,
+            "DELETE FROM idempotency_keys WHERE created_at < $1",
+            before
+        ))
     }
 
     /// A session by id, whatever its organization: the page is public by its unguessable id,
