@@ -59,6 +59,11 @@ pub struct Settings {
     #[arg(long, env = "CAISSE_WAVE_API_URL", default_value = crate::adapters::wave::DEFAULT_API_URL, global = true)]
     pub wave_api_url: String,
 
+    /// Orange's API, for Orange Money Web Payment: its token endpoint and both the sandbox's and
+    /// each country's web payment paths (change it only to reach a test double of it).
+    #[arg(long, env = "CAISSE_ORANGE_API_URL", default_value = crate::adapters::orange::DEFAULT_API_URL, global = true)]
+    pub orange_api_url: String,
+
     /// Requests a second each API key may make (and as many at once), per node; past it, 429
     /// with `Retry-After`. `0` turns the limit off (benchmarks).
     #[arg(

@@ -7,7 +7,19 @@
 //! them outside any transaction, with timeouts, and records what they answer. The test
 //! environment's sandbox, which stands in for a provider the merchant has no account with, is
 //! one more implementation ([`sandbox::Sandbox`]).
+//!
+//! Two kinds of rails fit the seam:
+//! - A provider that signs its notifications and names the payment in them (Wave): `verify`
+//!   checks the signature and says what the notification tells ([`Says::Reading`]), which is
+//!   settled as it is.
+//! - A provider whose notifications are unsigned and carry only a per-payment token (Orange):
+//!   the start's answer keeps what the adapter needs on the payment record
+//!   ([`Started::provider_data`], back as `Payment::provider_data`), each payment gets a
+//!   notification URL naming it ([`Attempt::notify_url`]), `verify` compares the token with
+//!   the one kept for that payment, and a notification that matches is only a hint
+//!   ([`Says::Hint`]): core then reads the payment's status, and only that read settles it.
 
+pub mod orange;
 pub mod sandbox;
 pub mod wave;
 
@@ -25,12 +37,14 @@ use crate::domain::session::CheckoutSession;
 /// The providers caisse can call, built from the operator's settings (their base URLs).
 pub struct Registry {
     wave: wave::Wave,
+    orange: orange::Orange,
 }
 
 impl Registry {
     pub fn new(settings: &crate::config::Settings) -> Registry {
         Registry {
             wave: wave::Wave::new(&settings.wave_api_url),
+            orange: orange::Orange::new(&settings.orange_api_url),
         }
     }
 
@@ -38,6 +52,7 @@ impl Registry {
     pub fn launch_origin(&self, provider: crate::domain::provider::Provider) -> Option<&str> {
         match provider {
             crate::domain::provider::Provider::Wave => Some(self.wave.launch_origin()),
+            crate::domain::provider::Provider::Orange => Some(self.orange.launch_origin()),
             _ => None,
         }
     }
@@ -50,6 +65,7 @@ impl Registry {
     ) -> Option<&dyn PaymentProvider> {
         match provider {
             crate::domain::provider::Provider::Wave => Some(&self.wave),
+            crate::domain::provider::Provider::Orange => Some(&self.orange),
             _ => None,
         }
     }
@@ -87,6 +103,13 @@ pub struct Attempt<'a> {
     /// return routes for this payment, which read its status before showing the page.
     pub success_url: String,
     pub error_url: String,
+    /// Where this payment's notifications go, for providers that take one per payment
+    /// (Orange's `notif_url`): the account's `webhook_url` followed by the payment's
+    /// [`Payment::short_id`]. Providers whose webhooks are registered in their portal (Wave)
+    /// ignore it.
+    pub notify_url: String,
+    /// The page's language (`fr`, `en`), for a provider's page that takes one.
+    pub lang: &'a str,
 }
 
 /// Where the customer goes once the attempt has started.
@@ -107,6 +130,10 @@ pub struct Started {
     pub next: Next,
     /// The provider's own deadline for the attempt.
     pub expires_at: Option<DateTime<Utc>>,
+    /// What the adapter needs later to read the payment or check its notifications, kept on
+    /// the payment record in the adapter's own format (Orange: its `pay_token`, and a digest of
+    /// its `notif_token`); `None` when the id and reference are enough.
+    pub provider_data: Option<String>,
 }
 
 /// Why a call to a provider did not give an answer to act on. Either way nothing is charged
@@ -129,13 +156,35 @@ pub struct Notice {
     pub event_id: Option<String>,
     /// The payment it is about (the reference caisse gave the provider).
     pub payment_id: Uuid,
-    pub reading: Reading,
+    pub says: Says,
+}
+
+/// What a verified notification is worth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Says {
+    /// What became of the payment, from a source that proves itself (a signature over the
+    /// body): settled as it is.
+    Reading(Reading),
+    /// Only that the payment may have changed: its token matched, but nothing proves the rest
+    /// of the body. The payment's status is read from the provider ([`PaymentProvider::read`])
+    /// and that read alone settles it.
+    Hint,
 }
 
 /// Why a notification was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Forged(pub &'static str);
+
+/// A notification as it reached caisse.
+pub struct Notification<'a> {
+    pub headers: &'a HeaderMap,
+    /// The raw body: a signature is over these exact bytes.
+    pub body: &'a [u8],
+    pub now: DateTime<Utc>,
+    /// The payment its URL names, if it names one of this account's.
+    pub payment: Option<&'a Payment>,
+}
 
 #[async_trait::async_trait]
 pub trait PaymentProvider: Send + Sync {
@@ -148,13 +197,13 @@ pub trait PaymentProvider: Send + Sync {
     ) -> Result<Started, ProviderError>;
 
     /// Checks a notification's signature or token against the raw body, and reads what it
-    /// says. `Ok(None)`: authentic, but about nothing caisse acts on.
+    /// says. `payment` is the one its URL names (the account's `webhook_url` followed by a
+    /// payment's short id, as [`Attempt::notify_url`] gives it), checked to be of this account;
+    /// `None` when the URL names none. `Ok(None)`: authentic, but about nothing caisse acts on.
     fn verify(
         &self,
         credentials: &Credentials,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: DateTime<Utc>,
+        notification: &Notification<'_>,
     ) -> Result<Option<Notice>, Forged>;
 
     /// The payment's status as the provider has it: the authoritative answer.

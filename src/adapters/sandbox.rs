@@ -3,10 +3,10 @@
 //! "succeed" and "fail" buttons (only for test sessions) and the customer's press is its
 //! outcome. A live session never reaches it.
 
-use actix_web::http::header::HeaderMap;
-use chrono::{DateTime, Utc};
-
-use super::{Attempt, Credentials, Forged, Next, Notice, PaymentProvider, ProviderError, Started};
+use super::{
+    Attempt, Credentials, Forged, Next, Notice, Notification, PaymentProvider, ProviderError,
+    Started,
+};
 use crate::domain::payment::{Payment, Reading};
 
 pub struct Sandbox;
@@ -18,17 +18,12 @@ impl PaymentProvider for Sandbox {
             reference: None,
             next: Next::Wait,
             expires_at: None,
+            provider_data: None,
         })
     }
 
     /// The sandbox sends no notifications: its outcome is the customer's button.
-    fn verify(
-        &self,
-        _: &Credentials,
-        _: &HeaderMap,
-        _: &[u8],
-        _: DateTime<Utc>,
-    ) -> Result<Option<Notice>, Forged> {
+    fn verify(&self, _: &Credentials, _: &Notification<'_>) -> Result<Option<Notice>, Forged> {
         Err(Forged("the sandbox sends no notifications"))
     }
 

@@ -25,7 +25,6 @@
 //!   failure of caisse's attempt only when the session is no longer payable; otherwise it is
 //!   recorded as the attempt's failure, and the customer may retry at Wave or here.
 
-use actix_web::http::header::HeaderMap;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use reqwest::StatusCode;
@@ -35,8 +34,8 @@ use sha2::Sha256;
 use uuid::Uuid;
 
 use super::{
-    Attempt, CALL_TIMEOUT, Credentials, Forged, Next, Notice, PaymentProvider, ProviderError,
-    Started,
+    Attempt, CALL_TIMEOUT, Credentials, Forged, Next, Notice, Notification, PaymentProvider,
+    ProviderError, Says, Started,
 };
 use crate::domain::money::Currency;
 use crate::domain::payment::{Payment, Reading};
@@ -299,16 +298,21 @@ impl PaymentProvider for Wave {
             reference: Some(session.id),
             next: Next::Redirect(launch),
             expires_at: session.when_expires,
+            provider_data: None,
         })
     }
 
+    /// Wave's webhooks are registered in its portal, at the account's `webhook_url`; one that
+    /// reaches a URL naming a payment is checked all the same, and core makes sure it is about
+    /// that payment.
     fn verify(
         &self,
         credentials: &Credentials,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: DateTime<Utc>,
+        notification: &Notification<'_>,
     ) -> Result<Option<Notice>, Forged> {
+        let Notification {
+            headers, body, now, ..
+        } = *notification;
         let secret = credentials.get("webhook_secret");
         if secret.is_empty() {
             return Err(Forged("no webhook secret is configured"));
@@ -344,7 +348,7 @@ impl PaymentProvider for Wave {
         Ok(Some(Notice {
             event_id: envelope.id,
             payment_id,
-            reading,
+            says: Says::Reading(reading),
         }))
     }
 

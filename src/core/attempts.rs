@@ -22,7 +22,8 @@ use actix_web::http::header::HeaderMap;
 use super::providers::{self, Account};
 use crate::adapters::sandbox::Sandbox;
 use crate::adapters::{
-    Attempt, CALL_TIMEOUT, Credentials, Forged, Next, PaymentProvider, ProviderError, Started,
+    Attempt, CALL_TIMEOUT, Credentials, Forged, Next, Notification, PaymentProvider, ProviderError,
+    Says, Started,
 };
 use crate::domain::payment::{Payment, PaymentStatus, Reading};
 use crate::domain::provider::Provider;
@@ -107,8 +108,13 @@ async fn call<T>(call: impl Future<Output = Result<T, ProviderError>>) -> Result
 
 /// Starts paying `session_id` with `provider`: an attempt under way with another provider is
 /// canceled first; one under way with the same provider is the same attempt again (a form
-/// posted twice starts one payment).
-pub async fn start(ctx: &Context, session_id: Uuid, provider: Provider) -> Result<Begun, Problem> {
+/// posted twice starts one payment). `lang` is the page's language, for a provider's page.
+pub async fn start(
+    ctx: &Context,
+    session_id: Uuid,
+    provider: Provider,
+    lang: &str,
+) -> Result<Begun, Problem> {
     let mut tries = 0;
     let (session, payment) = loop {
         tries += 1;
@@ -172,6 +178,8 @@ pub async fn start(ctx: &Context, session_id: Uuid, provider: Provider) -> Resul
         session: &session,
         success_url: format!("{}/checkout/{}/return", ctx.public_url, session.id),
         error_url: format!("{}/checkout/{}/return", ctx.public_url, session.id),
+        notify_url: notify_url(ctx, &payment),
+        lang,
     };
     match call(adapter.start(&credentials, &attempt)).await {
         Ok(started) => {
@@ -207,19 +215,32 @@ fn again(payment: &Payment) -> Begun {
     }
 }
 
+/// Where the provider sends this payment's notifications, if it takes a URL per payment: the
+/// account's `webhook_url` and the payment's short id (what `web/notifications.rs` reads back).
+fn notify_url(ctx: &Context, payment: &Payment) -> String {
+    match (payment.account_id, AccountProvider::of(payment.provider)) {
+        (Some(account), Some(code)) => format!(
+            "{}/providers/{code}/{account}/{}",
+            ctx.public_url,
+            payment.short_id()
+        ),
+        _ => String::new(),
+    }
+}
+
 async fn record(ctx: &Context, payment: &Payment, started: &Started) -> Result<(), Problem> {
-    let redirect = match &started.next {
+    let redirect_url = match &started.next {
         Next::Redirect(url) => Some(url.as_str()),
         Next::Wait => None,
     };
+    let recorded = crate::store::RecordedStart {
+        reference: started.reference.as_deref(),
+        redirect_url,
+        expires_at: started.expires_at,
+        provider_data: started.provider_data.as_deref(),
+    };
     ctx.store
-        .record_start(
-            payment.id,
-            started.reference.as_deref(),
-            redirect,
-            started.expires_at,
-            time::now(),
-        )
+        .record_start(payment.id, &recorded, time::now())
         .await?;
     Ok(())
 }
@@ -348,6 +369,9 @@ pub async fn reconcile_one(ctx: &Context, payment: &Payment) -> Result<bool, Sto
 pub enum Notified {
     /// Verified, and settled (or already settled so).
     Settled,
+    /// Verified, and only a hint: the payment is being read from its provider, and that read
+    /// settles it.
+    Reading,
     /// Verified, but about nothing caisse acts on (another event, another account's payment).
     Ignored,
     /// No such account for this provider.
@@ -356,12 +380,17 @@ pub enum Notified {
     Forged(&'static str),
 }
 
-/// A notification to a provider account's `webhook_url`: verified against the account's
-/// secret, then settled. Only a payment made through that very account is settled by it.
+/// A notification to a provider account's `webhook_url`, or to the URL of one of its payments
+/// (`payment_id`, from the path): verified against the account's secret or the payment's
+/// token, then settled, or — a hint — answered at once while the payment is read from the
+/// provider. Only a payment made through that very account is settled by it, and a URL that
+/// names a payment is about that payment only: an id that is not one of the account's
+/// payments verifies nothing.
 pub async fn notified(
     ctx: &Context,
     code: &str,
     account_id: Uuid,
+    payment_id: Option<Uuid>,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Notified, StoreError> {
@@ -380,13 +409,35 @@ pub async fn notified(
     else {
         return Ok(Notified::UnknownAccount);
     };
-    let notice = match adapter.verify(&credentials_of(&account), headers, body, time::now()) {
+    let named = match payment_id {
+        None => None,
+        Some(id) => match ctx.store.payment(id).await? {
+            Some(p) if p.account_id == Some(account_id) => Some(p),
+            _ => return Ok(Notified::Forged("the URL names no payment of this account")),
+        },
+    };
+    let notification = Notification {
+        headers,
+        body,
+        now: time::now(),
+        payment: named.as_ref(),
+    };
+    let notice = match adapter.verify(&credentials_of(&account), &notification) {
         Ok(Some(notice)) => notice,
         Ok(None) => return Ok(Notified::Ignored),
         Err(Forged(why)) => return Ok(Notified::Forged(why)),
     };
-    let Some(payment) = ctx.store.payment(notice.payment_id).await? else {
-        return Ok(Notified::Ignored);
+    let payment = match named {
+        Some(p) if p.id == notice.payment_id => p,
+        Some(p) => {
+            tracing::warn!(%account_id, payment = %p.id, about = %notice.payment_id,
+                "a verified notification to one payment's URL named another; ignored");
+            return Ok(Notified::Ignored);
+        }
+        None => match ctx.store.payment(notice.payment_id).await? {
+            Some(p) => p,
+            None => return Ok(Notified::Ignored),
+        },
     };
     if payment.account_id != Some(account_id) {
         tracing::warn!(%account_id, payment = %payment.id,
@@ -394,8 +445,24 @@ pub async fn notified(
         return Ok(Notified::Ignored);
     }
     tracing::info!(payment = %payment.id, event = ?notice.event_id, "provider notification");
-    settle(ctx, payment.id, &notice.reading).await?;
-    Ok(Notified::Settled)
+    match notice.says {
+        Says::Reading(reading) => {
+            settle(ctx, payment.id, &reading).await?;
+            Ok(Notified::Settled)
+        }
+        Says::Hint => {
+            // Recorded first: should this node stop before its read, the reconciler reads it.
+            ctx.store.read_soon(payment.id, time::now()).await?;
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                if let Err(e) = reconcile_one(&ctx, &payment).await {
+                    tracing::warn!(payment = %payment.id, error = %e,
+                        "a notified payment could not be read; the reconciler reads it");
+                }
+            });
+            Ok(Notified::Reading)
+        }
+    }
 }
 
 /// The customer is back from the provider: the attempt under way is read at once, so the page

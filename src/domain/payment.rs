@@ -66,6 +66,10 @@ pub struct Payment {
     pub checks: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// What the provider's adapter kept from the start to reach the payment again (Orange's
+    /// `pay_token` and the digest of its `notif_token`), in the adapter's own format. Never
+    /// shown: it is the adapter's, not the merchant's.
+    pub provider_data: Option<String>,
 }
 
 impl Payment {
@@ -96,6 +100,7 @@ impl Payment {
             checks: 0,
             created_at: at,
             updated_at: at,
+            provider_data: None,
         }
     }
 
@@ -131,7 +136,16 @@ impl Payment {
             checks: 0,
             created_at: at,
             updated_at: at,
+            provider_data: None,
         }
+    }
+
+    /// The payment's id in 26 characters (its 128 bits in lower-case base32, RFC 4648's
+    /// alphabet, the first character carrying the top three bits), for providers whose
+    /// references are shorter than a UUID (Orange's `order_id`, at most 30). [`parse_short_id`]
+    /// reads it back.
+    pub fn short_id(&self) -> String {
+        short_id(self.id)
     }
 
     pub fn view(&self) -> PaymentView<'_> {
@@ -149,6 +163,36 @@ impl Payment {
             updated_at: self.updated_at,
         }
     }
+}
+
+const BASE32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+
+/// `id` as [`Payment::short_id`] writes it.
+pub fn short_id(id: Uuid) -> String {
+    let bits = id.as_u128();
+    (0..26)
+        .map(|i| {
+            let shift = 5 * (25 - i);
+            char::from(BASE32[((bits >> shift) & 0x1f) as usize])
+        })
+        .collect()
+}
+
+/// The id a [`Payment::short_id`] stands for; `None` for anything else.
+pub fn parse_short_id(s: &str) -> Option<Uuid> {
+    if s.len() != 26 {
+        return None;
+    }
+    let mut bits: u128 = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let value = BASE32.iter().position(|&c| c == b)? as u128;
+        // The first character carries the top three bits only.
+        if i == 0 && value > 7 {
+            return None;
+        }
+        bits = (bits << 5) | value;
+    }
+    Some(Uuid::from_u128(bits))
 }
 
 /// One attempt to pay a checkout session with one provider. Every field is always present;
@@ -223,6 +267,25 @@ mod tests {
         assert!(PaymentStatus::Canceled.may_still_succeed());
         assert!(!PaymentStatus::Succeeded.may_still_succeed());
         assert!(!PaymentStatus::Failed.may_still_succeed());
+    }
+
+    #[test]
+    fn short_ids_read_back_and_nothing_else_does() {
+        for id in [Uuid::nil(), Uuid::max(), Uuid::new_v4(), Uuid::new_v4()] {
+            let short = short_id(id);
+            assert_eq!(short.len(), 26, "{short}");
+            assert!(short.bytes().all(|b| BASE32.contains(&b)));
+            assert_eq!(parse_short_id(&short), Some(id));
+        }
+        assert_eq!(short_id(Uuid::nil()), "a".repeat(26));
+        assert_eq!(
+            parse_short_id(&format!("i{}", "a".repeat(25))),
+            None,
+            "a 131st bit"
+        );
+        assert_eq!(parse_short_id(&"a".repeat(25)), None);
+        assert_eq!(parse_short_id(&"A".repeat(26)), None, "lower case only");
+        assert_eq!(parse_short_id(&"1".repeat(26)), None);
     }
 
     #[test]

@@ -36,10 +36,11 @@ impl Provider {
     }
 
     /// Whether the provider takes payments in `currency`. Wave's Checkout API names XOF only
-    /// (`src/adapters/wave.rs`); the others are not limited here.
+    /// (`src/adapters/wave.rs`), and so does caisse's Orange Money Web Payment, whose West
+    /// African accounts are in XOF (`src/adapters/orange.rs`); the others are not limited here.
     pub fn takes(self, currency: crate::domain::money::Currency) -> bool {
         match self {
-            Provider::Wave => currency == crate::domain::money::Currency::Xof,
+            Provider::Wave | Provider::Orange => currency == crate::domain::money::Currency::Xof,
             _ => true,
         }
     }

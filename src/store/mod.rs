@@ -39,7 +39,7 @@ use cache::Cache;
 pub use coupons::CouponListQuery;
 pub use error::{Outage, StoreError, StoreResult};
 pub use organizations::{ApiKey, Organization};
-pub use payments::Settled;
+pub use payments::{RecordedStart, Settled};
 pub use sessions::{Completion, IdempotencyRecord, ListQuery, Settlement, SortOrder};
 pub use webhooks::{Attempt, AttemptOutcome, Delivery, DueDelivery, WebhookEndpoint};
 
@@ -285,6 +285,7 @@ macro_rules! migrations {
             8 "provider accounts" "0008_provider_accounts",
             9 "closing reads" "0009_closing_reads",
             10 "endpoint health" "0010_endpoint_health",
+            11 "provider data" "0011_provider_data",
         )
     };
     ($dir:literal; $($version:literal $name:literal $file:literal,)+) => {

@@ -18,7 +18,7 @@ macro_rules! payment_columns {
     () => {
         "payment_id, checkout_session_id, organization_id, environment, provider, account_id, status, amount, \
          currency_code, provider_reference, failure_code, failure_message, redirect_url, expires_at, \
-         next_check_at, checks, created_at, updated_at"
+         next_check_at, checks, created_at, updated_at, provider_data"
     };
 }
 pub(super) use payment_columns;
@@ -43,6 +43,7 @@ pub(super) struct PaymentRow {
     checks: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    provider_data: Option<String>,
 }
 
 impl TryFrom<PaymentRow> for Payment {
@@ -68,6 +69,7 @@ impl TryFrom<PaymentRow> for Payment {
             checks: r.checks,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            provider_data: r.provider_data,
         })
     }
 }
@@ -79,7 +81,7 @@ macro_rules! insert_payment {
         sqlx::query(concat!(
             "INSERT INTO payments (",
             $crate::store::payments::payment_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
         ))
         .bind(p.id)
         .bind(p.checkout_session_id)
@@ -99,6 +101,7 @@ macro_rules! insert_payment {
         .bind(p.checks)
         .bind(p.created_at)
         .bind(p.updated_at)
+        .bind(p.provider_data.as_deref())
         .execute(&mut *$tx)
         .await
         .map_err(|e| $crate::store::taken(e, "payment"))?;
@@ -141,6 +144,15 @@ impl Store {
             pool, session_id
         )))
     }
+}
+
+/// What a provider answered to a start, as [`Store::record_start`] keeps it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecordedStart<'a> {
+    pub reference: Option<&'a str>,
+    pub redirect_url: Option<&'a str>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub provider_data: Option<&'a str>,
 }
 
 /// How settling a payment with what its provider said ended.
@@ -192,26 +204,26 @@ impl Store {
         started
     }
 
-    /// What the provider answered to a start, on the payment it started.
+    /// What the provider answered to a start, on the payment it started: its reference, where
+    /// it sends the customer, its deadline, and what its adapter keeps to reach it again.
     pub async fn record_start(
         &self,
         payment_id: Uuid,
-        reference: Option<&str>,
-        redirect_url: Option<&str>,
-        expires_at: Option<DateTime<Utc>>,
+        start: &RecordedStart<'_>,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
         on_pool!(self, write, |pool, d| {
             sqlx::query(
                 "UPDATE payments SET provider_reference = COALESCE($2, provider_reference), \
                  redirect_url = COALESCE($3, redirect_url), expires_at = COALESCE($4, expires_at), \
-                 updated_at = $5 WHERE payment_id = $1",
+                 provider_data = COALESCE($6, provider_data), updated_at = $5 WHERE payment_id = $1",
             )
             .bind(payment_id)
-            .bind(reference)
-            .bind(redirect_url)
-            .bind(expires_at)
+            .bind(start.reference)
+            .bind(start.redirect_url)
+            .bind(start.expires_at)
             .bind(at)
+            .bind(start.provider_data)
             .execute(&mut *pool)
             .await
             .map_err(|e| super::taken(e, "payment"))?;
@@ -488,6 +500,23 @@ impl Store {
 }
 
 impl Store {
+    /// A payment still being read is read at once (`at`): a notification that only hints that
+    /// it changed asked for it, and should the read made right away be lost with its node,
+    /// the reconciler makes it.
+    pub async fn read_soon(&self, payment_id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+        on_pool!(self, write, |pool, d| {
+            sqlx::query(
+                "UPDATE payments SET next_check_at = $2 \
+                 WHERE payment_id = $1 AND next_check_at IS NOT NULL",
+            )
+            .bind(payment_id)
+            .bind(at)
+            .execute(&mut *pool)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// An ended payment is no longer read: its provider confirmed it can no longer be paid.
     pub async fn stop_reading(&self, payment_id: Uuid) -> StoreResult<()> {
         on_pool!(self, write, |pool, d| {

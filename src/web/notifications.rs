@@ -1,8 +1,11 @@
 //! `POST /providers/{code}/{account_id}`: where providers send their notifications, at the
-//! `webhook_url` a merchant's provider account shows. A notification is verified against the
-//! account's secret over its raw body (a signature or a token, as the provider documents), then
-//! settled, and answered at once: Wave allows five seconds, and nothing slow happens here (no
-//! call out, one transaction). One that does not verify is 401, changes nothing, and is logged
+//! `webhook_url` a merchant's provider account shows, and `…/{payment}` below it for a provider
+//! that is given one notification URL per payment (Orange). A notification is verified against
+//! the account's secret over its raw body, or against the token kept for the payment its URL
+//! names (as the provider documents), then settled, and answered at once: Wave allows five
+//! seconds, and nothing slow happens here (no call out, one transaction). A notification that
+//! is only a hint (Orange's) is answered as soon as the payment is marked to be read; the read
+//! happens after the answer. One that does not verify is 401, changes nothing, and is logged
 //! at warn without its body. A store outage is 503, so the provider sends it again.
 
 use actix_web::web::{self, Bytes, Data, Path};
@@ -10,6 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, post};
 use uuid::Uuid;
 
 use crate::core::{Context, attempts};
+use crate::domain::payment::parse_short_id;
 
 #[post("/providers/{code}/{account_id}")]
 async fn notify(
@@ -22,10 +26,43 @@ async fn notify(
     let Ok(account_id) = Uuid::parse_str(&raw_id) else {
         return HttpResponse::NotFound().finish();
     };
-    match attempts::notified(&ctx, &code, account_id, req.headers(), &body).await {
-        Ok(attempts::Notified::Settled | attempts::Notified::Ignored) => {
-            HttpResponse::Ok().finish()
-        }
+    answer(&ctx, &req, &code, account_id, None, &body).await
+}
+
+/// `POST /providers/{code}/{account_id}/{payment}`: one payment's notifications, for providers
+/// that take a notification URL per payment (Orange's `notif_url`); `payment` is its short id.
+/// An id that is no payment of the account's is refused like a wrong token.
+#[post("/providers/{code}/{account_id}/{payment}")]
+async fn notify_payment(
+    ctx: Data<Context>,
+    req: HttpRequest,
+    path: Path<(String, String, String)>,
+    body: Bytes,
+) -> HttpResponse {
+    let (code, raw_id, raw_payment) = path.into_inner();
+    let Ok(account_id) = Uuid::parse_str(&raw_id) else {
+        return HttpResponse::NotFound().finish();
+    };
+    let Some(payment_id) = parse_short_id(&raw_payment) else {
+        tracing::warn!(%account_id, provider = %code,
+            "a provider notification named no payment; nothing changed");
+        return HttpResponse::Unauthorized().finish();
+    };
+    answer(&ctx, &req, &code, account_id, Some(payment_id), &body).await
+}
+
+async fn answer(
+    ctx: &Context,
+    req: &HttpRequest,
+    code: &str,
+    account_id: Uuid,
+    payment_id: Option<Uuid>,
+    body: &[u8],
+) -> HttpResponse {
+    match attempts::notified(ctx, code, account_id, payment_id, req.headers(), body).await {
+        Ok(
+            attempts::Notified::Settled | attempts::Notified::Reading | attempts::Notified::Ignored,
+        ) => HttpResponse::Ok().finish(),
         Ok(attempts::Notified::UnknownAccount) => HttpResponse::NotFound().finish(),
         Ok(attempts::Notified::Forged(why)) => {
             tracing::warn!(%account_id, provider = %code, reason = why,
@@ -41,5 +78,5 @@ async fn notify(
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(notify);
+    cfg.service(notify).service(notify_payment);
 }

@@ -344,7 +344,7 @@ async fn pay(
         .await;
     };
     let page = PageRequest::from_request(&req, Some(session.fields.currency));
-    match attempts::start(&ctx, session.id, provider).await {
+    match attempts::start(&ctx, session.id, provider, page.lang.code()).await {
         // To the provider's own page: an absolute URL it gave.
         Ok(Begun::Redirect(url)) => see_other(&url, None),
         Ok(Begun::Wait) => respond(&ctx, &assets, &req, session, Ok(None), state).await,

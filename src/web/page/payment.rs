@@ -160,7 +160,9 @@ async fn sandbox(
     }
     // A point-of-sale code is paid without choosing a provider: its attempt starts here.
     let session = if session.pending_payment_id.is_none() && session.fields.is_pos {
-        if let Err(problem) = attempts::start(&ctx, session.id, Provider::Spi).await {
+        if let Err(problem) =
+            attempts::start(&ctx, session.id, Provider::Spi, page.lang.code()).await
+        {
             tracing::info!(
                 ?problem,
                 "the sandbox could not start a point-of-sale payment"
