@@ -1,6 +1,8 @@
 //! The HTTP suite: the real server, a real database, requests over loopback.
 
 mod helpers;
+#[path = "../support/orange.rs"]
+mod orange;
 #[path = "../support/wave.rs"]
 mod wave;
 
@@ -15,6 +17,8 @@ mod hostile_input;
 mod idempotency;
 mod isolation;
 mod lifecycle;
+mod orange_fake;
+mod orange_payments;
 mod page;
 mod page_payment;
 mod payments;
