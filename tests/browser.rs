@@ -9,6 +9,8 @@ mod helpers;
 #[path = "browser/driver.rs"]
 mod driver;
 
+#[path = "support/orange.rs"]
+mod orange;
 #[path = "support/wave.rs"]
 mod wave;
 
@@ -569,4 +571,49 @@ async fn a_wave_payment_goes_to_wave_and_back_to_the_merchant() {
         assert_eq!(read["payment_provider"], "WAVE");
     })
     .await;
+}
+
+/// Paying with Orange Money as a customer does: the pay form leads to Orange's payment page
+/// (the local fake of Orange's API serves it), the customer pays there, Orange notifies caisse
+/// (unsigned: caisse confirms with a status read) and sends the customer back through caisse to
+/// the merchant's success URL, the session completed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orange_money_payment_goes_to_orange_and_back_to_the_merchant() {
+    let fake = orange::FakeOrange::start().await;
+    fake.add_merchant("om_browser_client", "om_browser_secret", "e9afd305", "ci");
+    let base = fake.base_url.clone();
+    let app = spawn_app_with(Backend::Sqlite, move |s| s.orange_api_url = base)
+        .await
+        .expect("SQLite is always there");
+    let res = app
+        .put(
+            "/v1/providers/orange",
+            &app.key,
+            &json!({"client_id": "om_browser_client", "client_secret": "om_browser_secret",
+                    "merchant_key": "e9afd305", "country": "CI"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let s = app.session(&local_redirects(&app, session_body())).await;
+    let id = id_of(&s);
+    let payment_page = format!("{}/payment/pay_token/", fake.base_url);
+    with_browser(move |client| async move {
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+        click(&client, "input[name=provider][value=ORANGE]").await;
+        type_into(&client, "#customer_phone", "+2250701020304").await;
+        submit(&client, PAY_BUTTON).await;
+        wait_url(&client, &payment_page, driver::WAIT).await;
+        wait_text(&client, "#amount", "10000 OUV").await;
+        submit(&client, "#pay").await;
+        let landed = wait_url(&client, &app.url("/healthz?paid="), driver::WAIT).await;
+        assert_eq!(landed, app.url(&format!("/healthz?paid={id}")));
+        let read = app.api_session(&id).await;
+        assert_eq!(read["status"], "completed");
+        assert_eq!(read["payment"]["status"], "succeeded");
+        assert_eq!(read["payment_provider"], "ORANGE");
+    })
+    .await;
+    let notified = fake.notifications();
+    assert_eq!(notified.len(), 1);
+    assert_eq!(notified[0].outcome, Ok(200));
 }
