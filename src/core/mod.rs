@@ -6,6 +6,7 @@ pub mod checkout;
 pub mod coupons;
 pub mod input;
 pub mod limits;
+pub mod notifications;
 pub mod organizations;
 pub mod payments;
 pub mod providers;

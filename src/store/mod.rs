@@ -11,6 +11,7 @@ mod coupons;
 mod error;
 mod group_commit;
 mod organizations;
+mod payment_reads;
 mod payments;
 mod provider_accounts;
 mod retention;

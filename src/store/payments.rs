@@ -6,9 +6,7 @@ use uuid::Uuid;
 use super::rows::{SessionRow, bind_session, bind_values, parsed, with_session_columns};
 use super::sessions::{SELECT_SESSION, count_coupon_use};
 use super::webhooks::write_events;
-use super::{
-    Store, StoreError, StoreResult, decoded, on_pool, read_all, read_optional, select_rows,
-};
+use super::{Store, StoreError, StoreResult, on_pool, read_all, read_optional, select_rows};
 use crate::domain::event::{Event, EventType};
 use crate::domain::payment::{Payment, Reading};
 use crate::domain::session::CheckoutSession;
@@ -25,7 +23,7 @@ pub(super) use payment_columns;
 
 #[derive(sqlx::FromRow)]
 pub(super) struct PaymentRow {
-    payment_id: Uuid,
+    pub(super) payment_id: Uuid,
     checkout_session_id: Uuid,
     organization_id: Uuid,
     environment: String,
@@ -40,7 +38,7 @@ pub(super) struct PaymentRow {
     redirect_url: Option<String>,
     expires_at: Option<DateTime<Utc>>,
     next_check_at: Option<DateTime<Utc>>,
-    checks: i64,
+    pub(super) checks: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     provider_data: Option<String>,
@@ -447,86 +445,3 @@ macro_rules! complete_with {
     }};
 }
 use complete_with;
-
-impl Store {
-    /// Claims up to `limit` payments due for a read at their provider — pending ones, and
-    /// ended ones their provider has not confirmed ended yet: each is given its next read
-    /// time (`next_check` of its count of reads) before it is returned, so another node does
-    /// not read it too meanwhile (and if one did, settling twice is harmless). Only payments
-    /// through a provider account are read: the sandbox and scanned codes have nothing to read.
-    pub async fn claim_due_payments(
-        &self,
-        now: DateTime<Utc>,
-        limit: i64,
-        next_check: impl Fn(i64) -> DateTime<Utc>,
-    ) -> StoreResult<Vec<Payment>> {
-        let rows: Vec<PaymentRow> = on_pool!(self, write, |pool, d| {
-            let mut tx = pool.begin().await?;
-            let due: Vec<PaymentRow> = sqlx::query_as(super::sql(
-                d,
-                select_rows!(
-                    payment_columns,
-                    "payments",
-                    "WHERE next_check_at <= $1 AND account_id IS NOT NULL \
-                     ORDER BY next_check_at LIMIT $2"
-                ),
-                select_rows!(
-                    payment_columns,
-                    "payments",
-                    "WHERE next_check_at <= $1 AND account_id IS NOT NULL \
-                     ORDER BY next_check_at LIMIT $2 \
-                     FOR UPDATE SKIP LOCKED"
-                ),
-            ))
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&mut *tx)
-            .await?;
-            for p in &due {
-                sqlx::query(
-                    "UPDATE payments SET next_check_at = $2, checks = checks + 1 \
-                     WHERE payment_id = $1",
-                )
-                .bind(p.payment_id)
-                .bind(next_check(p.checks + 1))
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            due
-        });
-        decoded(rows)
-    }
-}
-
-impl Store {
-    /// A payment still being read is read at once (`at`): a notification that only hints that
-    /// it changed asked for it, and should the read made right away be lost with its node,
-    /// the reconciler makes it.
-    pub async fn read_soon(&self, payment_id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
-        on_pool!(self, write, |pool, d| {
-            sqlx::query(
-                "UPDATE payments SET next_check_at = $2 \
-                 WHERE payment_id = $1 AND next_check_at IS NOT NULL",
-            )
-            .bind(payment_id)
-            .bind(at)
-            .execute(&mut *pool)
-            .await?;
-        });
-        Ok(())
-    }
-
-    /// An ended payment is no longer read: its provider confirmed it can no longer be paid.
-    pub async fn stop_reading(&self, payment_id: Uuid) -> StoreResult<()> {
-        on_pool!(self, write, |pool, d| {
-            sqlx::query(
-                "UPDATE payments SET next_check_at = NULL WHERE payment_id = $1 AND status <> 'pending'",
-            )
-            .bind(payment_id)
-            .execute(&mut *pool)
-            .await?;
-        });
-        Ok(())
-    }
-}

@@ -12,7 +12,7 @@ use actix_web::web::{self, Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, post};
 use uuid::Uuid;
 
-use crate::core::{Context, attempts};
+use crate::core::{Context, notifications};
 use crate::domain::payment::parse_short_id;
 
 #[post("/providers/{code}/{account_id}")]
@@ -59,12 +59,14 @@ async fn answer(
     payment_id: Option<Uuid>,
     body: &[u8],
 ) -> HttpResponse {
-    match attempts::notified(ctx, code, account_id, payment_id, req.headers(), body).await {
+    match notifications::notified(ctx, code, account_id, payment_id, req.headers(), body).await {
         Ok(
-            attempts::Notified::Settled | attempts::Notified::Reading | attempts::Notified::Ignored,
+            notifications::Notified::Settled
+            | notifications::Notified::Reading
+            | notifications::Notified::Ignored,
         ) => HttpResponse::Ok().finish(),
-        Ok(attempts::Notified::UnknownAccount) => HttpResponse::NotFound().finish(),
-        Ok(attempts::Notified::Forged(why)) => {
+        Ok(notifications::Notified::UnknownAccount) => HttpResponse::NotFound().finish(),
+        Ok(notifications::Notified::Forged(why)) => {
             tracing::warn!(%account_id, provider = %code, reason = why,
                 "a provider notification did not verify; nothing changed");
             HttpResponse::Unauthorized().finish()
