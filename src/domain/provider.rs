@@ -167,6 +167,17 @@ mod tests {
     }
 
     #[test]
+    fn wave_and_orange_money_take_xof_only() {
+        use crate::domain::money::Currency;
+        for p in [Provider::Wave, Provider::Orange] {
+            assert!(p.takes(Currency::Xof), "{p}");
+            for c in Currency::ALL.iter().filter(|c| **c != Currency::Xof) {
+                assert!(!p.takes(*c), "{p} {c:?}");
+            }
+        }
+    }
+
+    #[test]
     fn unknown_or_empty_provider_lists_are_refused() {
         assert!("SPI,PAYPAL".parse::<ProviderList>().is_err());
         assert!(" , ".parse::<ProviderList>().is_err());
