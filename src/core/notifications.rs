@@ -10,6 +10,7 @@ use super::Context;
 use super::attempts::{credentials_of, reconcile_one, settle};
 use super::providers;
 use crate::adapters::{Forged, Notification, Says};
+use crate::domain::payment::PaymentStatus;
 use crate::domain::time;
 use crate::store::StoreError;
 
@@ -99,6 +100,8 @@ pub async fn notified(
             settle(ctx, payment.id, &reading).await?;
             Ok(Notified::Settled)
         }
+        // Its money is recorded already: nothing a read could say would change it (a duplicate).
+        Says::Hint if payment.status == PaymentStatus::Succeeded => Ok(Notified::Settled),
         Says::Hint => {
             // Recorded first: should this node stop before its read, the reconciler reads it.
             ctx.store.read_soon(payment.id, time::now()).await?;

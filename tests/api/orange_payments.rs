@@ -238,13 +238,15 @@ async fn a_customer_pays_with_orange_and_comes_back(backend: Backend) {
             .starts_with("https://shop.example/")
     );
 
-    // The same notification again changes nothing.
+    // The same notification again changes nothing, and is not even read again at Orange.
+    let reads = shop.status_reads();
     assert_eq!(shop.orange.resend(&pay_token).await.outcome, Ok(200));
     let events = shop.settled_events(1).await;
     assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
     assert_eq!(events[0]["data"]["payment"]["amount"], 10000);
     assert_eq!(events[0]["data"]["payment"]["currency_code"], "XOF");
     assert_eq!(shop.payments(&id).await.len(), 1);
+    assert_eq!(shop.status_reads(), reads);
 }
 
 /// Orange's notifications are unsigned: one whose `notif_token` is not the payment's, one at
