@@ -74,6 +74,36 @@ impl Registry {
 /// How long a call to a provider may take before it is given up as unanswered.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The HTTP client an adapter calls its provider with: caisse's timeout, and no redirects (an
+/// answer is the provider's word, not an address to follow).
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(CALL_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client with rustls builds")
+}
+
+/// A provider's API base URL as given (without a trailing slash), and the origin its payment
+/// pages are on, for the page's `form-action`: `pages` for the real service at `real_api`, else
+/// the base's own origin (a test double serves its pages beside its API).
+fn api_and_pages(base: &str, real_api: &str, pages: &str) -> (String, String) {
+    let base = base.trim_end_matches('/').to_string();
+    let origin = if base == real_api {
+        pages.to_string()
+    } else {
+        url::Url::parse(&base)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+    };
+    (base, origin)
+}
+
+/// A call that got no usable answer: the provider is read again later.
+fn unavailable(e: impl std::fmt::Display) -> ProviderError {
+    ProviderError::Unavailable(e.to_string())
+}
+
 /// A merchant's credentials at a provider, opened from their sealed form for one call.
 #[derive(Default, Clone)]
 pub struct Credentials(BTreeMap<String, SecretString>);

@@ -56,7 +56,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Attempt, CALL_TIMEOUT, Credentials, Forged, Next, Notice, Notification, PaymentProvider,
-    ProviderError, Says, Started,
+    ProviderError, Says, Started, unavailable,
 };
 use crate::domain::money::Currency;
 use crate::domain::payment::{Payment, Reading};
@@ -152,10 +152,6 @@ fn notif_token_matches(kept_hex: &str, token: &str) -> bool {
     !token.is_empty() && notif_mac(token).verify_slice(&kept).is_ok()
 }
 
-fn unavailable(e: impl std::fmt::Display) -> ProviderError {
-    ProviderError::Unavailable(e.to_string())
-}
-
 /// A whole number as Orange writes one: a JSON number, or a string of digits.
 fn whole_number(value: Option<&Value>) -> Option<u64> {
     match value? {
@@ -175,25 +171,14 @@ fn currency_code(environment: Environment) -> &'static str {
 
 impl Orange {
     pub fn new(api: &str) -> Orange {
-        let http = reqwest::Client::builder()
-            .timeout(CALL_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("an HTTP client with rustls builds");
-        let api = api.trim_end_matches('/').to_string();
-        let launch_origin = if api == DEFAULT_API_URL {
-            // Orange's payment pages: webpayment.orange-money.com live, other subdomains of it
-            // in the sandbox.
-            "https://*.orange-money.com".to_string()
-        } else {
-            url::Url::parse(&api)
-                .map(|u| u.origin().ascii_serialization())
-                .unwrap_or_default()
-        };
+        // Orange's payment pages: webpayment.orange-money.com live, other subdomains of it in
+        // the sandbox.
+        let (api, launch_origin) =
+            super::api_and_pages(api, DEFAULT_API_URL, "https://*.orange-money.com");
         Orange {
             api,
             launch_origin,
-            http,
+            http: super::http_client(),
             tokens: Mutex::new(HashMap::new()),
         }
     }

@@ -26,20 +26,19 @@
 //!   recorded as the attempt's failure, and the customer may retry at Wave or here.
 
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, KeyInit, Mac};
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
-use sha2::Sha256;
 use uuid::Uuid;
 
 use super::{
-    Attempt, CALL_TIMEOUT, Credentials, Forged, Next, Notice, Notification, PaymentProvider,
-    ProviderError, Says, Started,
+    Attempt, Credentials, Forged, Next, Notice, Notification, PaymentProvider, ProviderError, Says,
+    Started, unavailable,
 };
 use crate::domain::money::Currency;
 use crate::domain::payment::{Payment, Reading};
 use crate::domain::same_secret;
+use crate::domain::signature::SignatureHeader;
 
 /// The real service; tests point the adapter at a fake with `CAISSE_WAVE_API_URL`.
 pub const DEFAULT_API_URL: &str = "https://api.wave.com";
@@ -135,29 +134,14 @@ fn whole(amount: &str) -> Option<i64> {
         .flatten()
 }
 
-fn unavailable(e: impl std::fmt::Display) -> ProviderError {
-    ProviderError::Unavailable(e.to_string())
-}
-
 impl Wave {
     pub fn new(base: &str) -> Wave {
-        let http = reqwest::Client::builder()
-            .timeout(CALL_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("an HTTP client with rustls builds");
-        let base = base.trim_end_matches('/').to_string();
-        let launch_origin = if base == DEFAULT_API_URL {
-            "https://pay.wave.com".to_string()
-        } else {
-            url::Url::parse(&base)
-                .map(|u| u.origin().ascii_serialization())
-                .unwrap_or_default()
-        };
+        let (base, launch_origin) =
+            super::api_and_pages(base, DEFAULT_API_URL, "https://pay.wave.com");
         Wave {
             base,
             launch_origin,
-            http,
+            http: super::http_client(),
         }
     }
 
@@ -240,31 +224,19 @@ impl Wave {
 /// Whether `header` (`t=<unix>,v1=<hex>[,v1=<hex>…]`) signs `body` with `secret` within
 /// [`TOLERANCE_SECS`] of `now`.
 pub fn signature_verifies(secret: &str, header: &str, body: &[u8], now: i64) -> Result<(), Forged> {
-    let mut timestamp = None;
-    let mut signatures = Vec::new();
-    for part in header.split(',') {
-        match part.trim().split_once('=') {
-            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
-            Some(("v1", v)) => signatures.push(v),
-            _ => {}
-        }
-    }
-    let t = timestamp.ok_or(Forged("Wave-Signature has no timestamp"))?;
+    let header = SignatureHeader::parse(header);
+    let t = header
+        .timestamp
+        .ok_or(Forged("Wave-Signature has no timestamp"))?;
     if (now - t).abs() > TOLERANCE_SECS {
         return Err(Forged("Wave-Signature is too old"));
     }
-    for v in signatures {
-        let Ok(expected) = hex::decode(v) else {
-            continue;
-        };
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-        mac.update(t.to_string().as_bytes());
-        mac.update(body);
-        if mac.verify_slice(&expected).is_ok() {
-            return Ok(());
-        }
+    // The timestamp immediately followed by the raw body, with nothing between.
+    if header.matches(secret, &[t.to_string().as_bytes(), body]) {
+        Ok(())
+    } else {
+        Err(Forged("Wave-Signature does not match"))
     }
-    Err(Forged("Wave-Signature does not match"))
 }
 
 #[async_trait::async_trait]
@@ -392,6 +364,9 @@ impl PaymentProvider for Wave {
 
 #[cfg(test)]
 mod tests {
+    use hmac::{Hmac, KeyInit, Mac};
+    use sha2::Sha256;
+
     use super::*;
 
     fn sign(secret: &str, t: i64, body: &str) -> String {

@@ -138,29 +138,12 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
 /// Checks a signature header as a receiver would: the HMAC matches and the timestamp is within
 /// `tolerance_secs` of `now`. Used by caisse's own tests and shown in the README.
 pub fn verify(secret: &str, header: &str, body: &str, now: i64, tolerance_secs: i64) -> bool {
-    let mut timestamp = None;
-    let mut signatures = Vec::new();
-    for part in header.split(',') {
-        match part.trim().split_once('=') {
-            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
-            Some(("v1", s)) => signatures.push(s),
-            _ => {}
-        }
-    }
-    let Some(t) = timestamp else { return false };
-    if (now - t).abs() > tolerance_secs {
+    let header = super::signature::SignatureHeader::parse(header);
+    let Some(t) = header.timestamp else {
         return false;
-    }
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(t.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body.as_bytes());
-    // verify_slice compares in constant time.
-    signatures
-        .iter()
-        .filter_map(|s| hex::decode(s).ok())
-        .any(|s| mac.clone().verify_slice(&s).is_ok())
+    };
+    (now - t).abs() <= tolerance_secs
+        && header.matches(secret, &[t.to_string().as_bytes(), b".", body.as_bytes()])
 }
 
 #[cfg(test)]

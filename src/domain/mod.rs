@@ -44,6 +44,7 @@ pub mod provider;
 pub mod provider_account;
 pub mod sealed;
 pub mod session;
+pub mod signature;
 pub mod time;
 
 /// Makes a closed set of values (`$all`, each written as `$code` gives it) display as its code,
