@@ -51,8 +51,8 @@ impl Registry {
     /// The origin a provider sends customers to, for the page's `form-action`.
     pub fn launch_origin(&self, provider: crate::domain::provider::Provider) -> Option<&str> {
         match provider {
-            crate::domain::provider::Provider::Wave => Some(self.wave.launch_origin()),
-            crate::domain::provider::Provider::Orange => Some(self.orange.launch_origin()),
+            crate::domain::provider::Provider::Wave => Some(&self.wave.api.pages),
+            crate::domain::provider::Provider::Orange => Some(&self.orange.api.pages),
             _ => None,
         }
     }
@@ -74,29 +74,35 @@ impl Registry {
 /// How long a call to a provider may take before it is given up as unanswered.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The HTTP client an adapter calls its provider with: caisse's timeout, and no redirects (an
-/// answer is the provider's word, not an address to follow).
-fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(CALL_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client with rustls builds")
+/// A provider's API as an adapter reaches it: its base URL (without a trailing slash), the
+/// origin of its payment pages (for the page's `form-action`), and the HTTP client, with
+/// caisse's timeout and no redirects (an answer is the provider's word, not an address to
+/// follow).
+pub struct Service {
+    pub url: String,
+    pub pages: String,
+    pub http: reqwest::Client,
 }
 
-/// A provider's API base URL as given (without a trailing slash), and the origin its payment
-/// pages are on, for the page's `form-action`: `pages` for the real service at `real_api`, else
-/// the base's own origin (a test double serves its pages beside its API).
-fn api_and_pages(base: &str, real_api: &str, pages: &str) -> (String, String) {
-    let base = base.trim_end_matches('/').to_string();
-    let origin = if base == real_api {
-        pages.to_string()
-    } else {
-        url::Url::parse(&base)
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_default()
-    };
-    (base, origin)
+impl Service {
+    /// `base` as configured; `pages` is where the real service at `real_api` sends customers,
+    /// and a test double serves its pages beside its API.
+    fn new(base: &str, real_api: &str, pages: &str) -> Service {
+        let url = base.trim_end_matches('/').to_string();
+        let pages = if url == real_api {
+            pages.to_string()
+        } else {
+            url::Url::parse(&url)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default()
+        };
+        let http = reqwest::Client::builder()
+            .timeout(CALL_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client with rustls builds");
+        Service { url, pages, http }
+    }
 }
 
 /// A call that got no usable answer: the provider is read again later.

@@ -74,11 +74,8 @@ const MAX_REFERENCE: usize = 30;
 const NOTIF_KEY: &[u8] = b"caisse orange notif_token";
 
 pub struct Orange {
-    /// `https://api.orange.com`, without a trailing slash.
-    api: String,
-    /// Where `payment_url`s lead, for the page's `form-action`.
-    launch_origin: String,
-    http: reqwest::Client,
+    /// `https://api.orange.com`; its payment pages are where `payment_url`s lead.
+    pub api: super::Service,
     /// Access tokens by account (a digest of its client id and secret), until they expire.
     tokens: Mutex<HashMap<[u8; 32], Token>>,
 }
@@ -171,30 +168,22 @@ fn currency_code(environment: Environment) -> &'static str {
 
 impl Orange {
     pub fn new(api: &str) -> Orange {
-        // Orange's payment pages: webpayment.orange-money.com live, other subdomains of it in
-        // the sandbox.
-        let (api, launch_origin) =
-            super::api_and_pages(api, DEFAULT_API_URL, "https://*.orange-money.com");
         Orange {
-            api,
-            launch_origin,
-            http: super::http_client(),
+            // Orange's payment pages: webpayment.orange-money.com live, other subdomains of it
+            // in the sandbox.
+            api: super::Service::new(api, DEFAULT_API_URL, "https://*.orange-money.com"),
             tokens: Mutex::new(HashMap::new()),
         }
-    }
-
-    pub fn launch_origin(&self) -> &str {
-        &self.launch_origin
     }
 
     /// The web payment API of the payment's environment: the sandbox's, or the account's
     /// country's.
     fn base(&self, environment: Environment, credentials: &Credentials) -> String {
         match environment {
-            Environment::Test => format!("{}/orange-money-webpay/dev/v1", self.api),
+            Environment::Test => format!("{}/orange-money-webpay/dev/v1", self.api.url),
             Environment::Live => format!(
                 "{}/orange-money-webpay/{}/v1",
-                self.api,
+                self.api.url,
                 credentials.get("country").to_ascii_lowercase()
             ),
         }
@@ -217,8 +206,9 @@ impl Orange {
             return Ok(token.value.clone());
         }
         let res = self
+            .api
             .http
-            .post(format!("{}/oauth/v3/token", self.api))
+            .post(format!("{}/oauth/v3/token", self.api.url))
             .basic_auth(
                 credentials.get("client_id"),
                 Some(credentials.get("client_secret")),
@@ -268,6 +258,7 @@ impl Orange {
         loop {
             let token = self.token(credentials).await?;
             let res = self
+                .api
                 .http
                 .post(url)
                 .bearer_auth(token.expose_secret())

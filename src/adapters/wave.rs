@@ -46,11 +46,8 @@ pub const DEFAULT_API_URL: &str = "https://api.wave.com";
 const TOLERANCE_SECS: i64 = 300;
 
 pub struct Wave {
-    base: String,
-    /// Where `wave_launch_url`s lead (`https://pay.wave.com`; a test double serves both): the
-    /// page's policy lets its payment form lead there.
-    launch_origin: String,
-    http: reqwest::Client,
+    /// Its payment pages are where `wave_launch_url`s lead (`https://pay.wave.com`).
+    pub api: super::Service,
 }
 
 /// Wave's checkout session, as far as caisse reads it.
@@ -136,17 +133,9 @@ fn whole(amount: &str) -> Option<i64> {
 
 impl Wave {
     pub fn new(base: &str) -> Wave {
-        let (base, launch_origin) =
-            super::api_and_pages(base, DEFAULT_API_URL, "https://pay.wave.com");
         Wave {
-            base,
-            launch_origin,
-            http: super::http_client(),
+            api: super::Service::new(base, DEFAULT_API_URL, "https://pay.wave.com"),
         }
-    }
-
-    pub fn launch_origin(&self) -> &str {
-        &self.launch_origin
     }
 
     async fn send<T: for<'de> Deserialize<'de>>(
@@ -199,14 +188,15 @@ impl Wave {
             .as_deref()
             .filter(|r| r.starts_with("cos-"))
         {
-            let url = format!("{}/v1/checkout/sessions/{reference}", self.base);
-            return self.send(self.http.get(url), credentials).await;
+            let url = format!("{}/v1/checkout/sessions/{reference}", self.api.url);
+            return self.send(self.api.http.get(url), credentials).await;
         }
-        let url = format!("{}/v1/checkout/sessions/search", self.base);
+        let url = format!("{}/v1/checkout/sessions/search", self.api.url);
         let id = payment.id.to_string();
         let found: Option<Search> = self
             .send(
-                self.http
+                self.api
+                    .http
                     .get(url)
                     .query(&[("client_reference", id.as_str())]),
                 credentials,
@@ -257,9 +247,9 @@ impl PaymentProvider for Wave {
             "error_url": attempt.error_url,
             "client_reference": payment.id.to_string(),
         });
-        let url = format!("{}/v1/checkout/sessions", self.base);
+        let url = format!("{}/v1/checkout/sessions", self.api.url);
         let session: Session = self
-            .send(self.http.post(url).json(&body), credentials)
+            .send(self.api.http.post(url).json(&body), credentials)
             .await?
             .ok_or_else(|| ProviderError::Refused("Wave answered without a session".into()))?;
         let launch = session
@@ -349,9 +339,12 @@ impl PaymentProvider for Wave {
             // Completed (money in) or expired already.
             return Ok(session.reading());
         }
-        let url = format!("{}/v1/checkout/sessions/{}/expire", self.base, session.id);
+        let url = format!(
+            "{}/v1/checkout/sessions/{}/expire",
+            self.api.url, session.id
+        );
         match self
-            .send::<serde_json::Value>(self.http.post(url), credentials)
+            .send::<serde_json::Value>(self.api.http.post(url), credentials)
             .await
         {
             Ok(_) => Ok(Reading::Expired),
