@@ -177,6 +177,33 @@ pub fn id_of(s: &Value) -> String {
 }
 
 impl TestApp {
+    /// A session's payments, oldest first, read through the API.
+    pub async fn payments(&self, id: &str) -> Vec<Value> {
+        let res = self
+            .get(&format!("/v1/checkout_sessions/{id}/payments"), &self.key)
+            .await;
+        let body: Value = res.json().await.unwrap();
+        body["data"].as_array().unwrap().clone()
+    }
+
+    /// Waits (for ten seconds at most) for `check` to hold of the session; the session as last
+    /// read.
+    pub async fn wait_for_session(&self, id: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let s = self.api_session(id).await;
+            if check(&s) || std::time::Instant::now() > deadline {
+                return s;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits (boundedly) for the session to reach `status`.
+    pub async fn wait_status(&self, id: &str, status: &str) -> Value {
+        self.wait_for_session(id, |s| s["status"] == status).await
+    }
+
     /// A session of this app's organization, read through the API.
     pub async fn api_session(&self, id: &str) -> Value {
         let res = self

@@ -105,57 +105,9 @@ impl Shop {
         (token, status)
     }
 
-    async fn session(&self, id: &str) -> Value {
-        self.app.api_session(id).await
-    }
-
-    async fn payments(&self, id: &str) -> Vec<Value> {
-        let res = self
-            .app
-            .get(
-                &format!("/v1/checkout_sessions/{id}/payments"),
-                &self.app.key,
-            )
-            .await;
-        let body: Value = res.json().await.unwrap();
-        body["data"].as_array().unwrap().clone()
-    }
-
-    /// Waits (boundedly) for `check` to hold of the session.
-    async fn wait_for(&self, id: &str, check: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let s = self.session(id).await;
-            if check(&s) || Instant::now() > deadline {
-                return s;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn wait_status(&self, id: &str, status: &str) -> Value {
-        self.wait_for(id, |s| s["status"] == status).await
-    }
-
-    /// The merchant's events, after a pause long enough for a duplicate to have arrived.
-    async fn settled_events(&self, expected: usize) -> Vec<Value> {
-        self.events.wait_for(expected).await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        self.events.received().into_iter().map(|r| r.json).collect()
-    }
-
     fn status_reads(&self) -> usize {
         self.orange.requests_to("transactionstatus").len()
     }
-}
-
-fn kinds(events: &[Value]) -> Vec<&str> {
-    let mut kinds: Vec<&str> = events
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
-    kinds.sort_unstable();
-    kinds
 }
 
 async fn a_customer_pays_with_orange_and_comes_back(backend: Backend) {
@@ -180,7 +132,7 @@ async fn a_customer_pays_with_orange_and_comes_back(backend: Backend) {
         "the sandbox"
     );
     let asked = asked[0].json();
-    let payment = &shop.payments(&id).await[0];
+    let payment = &shop.app.payments(&id).await[0];
     let payment_id: Uuid = payment["payment_id"].as_str().unwrap().parse().unwrap();
     let order_id = asked["order_id"].as_str().unwrap();
     assert!(order_id.len() <= 30);
@@ -209,7 +161,7 @@ async fn a_customer_pays_with_orange_and_comes_back(backend: Backend) {
     );
 
     let back = shop.orange.pay(&pay_token).await.unwrap();
-    let done = shop.wait_status(&id, "completed").await;
+    let done = shop.app.wait_status(&id, "completed").await;
     assert_eq!(done["status"], "completed");
     assert_eq!(done["payment"]["status"], "succeeded");
     assert_eq!(done["payment_provider"], "ORANGE");
@@ -241,11 +193,14 @@ async fn a_customer_pays_with_orange_and_comes_back(backend: Backend) {
     // The same notification again changes nothing, and is not even read again at Orange.
     let reads = shop.status_reads();
     assert_eq!(shop.orange.resend(&pay_token).await.outcome, Ok(200));
-    let events = shop.settled_events(1).await;
-    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+    let events = shop.events.settled(1).await;
+    assert_eq!(
+        crate::receiver::kinds(&events),
+        vec!["checkout_session.completed"]
+    );
     assert_eq!(events[0]["data"]["payment"]["amount"], 10000);
     assert_eq!(events[0]["data"]["payment"]["currency_code"], "XOF");
-    assert_eq!(shop.payments(&id).await.len(), 1);
+    assert_eq!(shop.app.payments(&id).await.len(), 1);
     assert_eq!(shop.status_reads(), reads);
 }
 
@@ -295,7 +250,7 @@ async fn a_forged_notification_completes_nothing(backend: Backend) {
     assert_eq!(res.status(), 404);
     tokio::time::sleep(Duration::from_millis(300)).await;
     for id in [&id, &other_id] {
-        let s = shop.session(id).await;
+        let s = shop.app.api_session(id).await;
         assert_eq!(
             (s["status"].as_str(), s["payment"]["status"].as_str()),
             (Some("open"), Some("pending"))
@@ -331,7 +286,7 @@ async fn a_matching_notification_orange_does_not_confirm_completes_nothing(backe
         "the hint made caisse read the payment, once"
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let s = shop.session(&id).await;
+    let s = shop.app.api_session(&id).await;
     assert_eq!(
         (s["status"].as_str(), s["payment"]["status"].as_str()),
         (Some("open"), Some("pending"))
@@ -340,7 +295,8 @@ async fn a_matching_notification_orange_does_not_confirm_completes_nothing(backe
     // The customer fails at Orange; the same claim of success again still completes nothing.
     shop.orange.fail(&pay_token).await.unwrap();
     let failed = shop
-        .wait_for(&id, |s| s["payment"]["status"] == "failed")
+        .app
+        .wait_for_session(&id, |s| s["payment"]["status"] == "failed")
         .await;
     assert_eq!(failed["payment"]["status"], "failed");
     assert_eq!(failed["status"], "open", "payable another way");
@@ -348,9 +304,12 @@ async fn a_matching_notification_orange_does_not_confirm_completes_nothing(backe
         shop.orange.send_forged(&pay_token, &claim).await.outcome,
         Ok(200)
     );
-    let events = shop.settled_events(1).await;
-    assert_eq!(kinds(&events), vec!["checkout_session.payment_failed"]);
-    assert_eq!(shop.session(&id).await["status"], "open");
+    let events = shop.events.settled(1).await;
+    assert_eq!(
+        crate::receiver::kinds(&events),
+        vec!["checkout_session.payment_failed"]
+    );
+    assert_eq!(shop.app.api_session(&id).await["status"], "open");
 }
 
 /// Tokens are kept until they expire, and one Orange ends early is renewed once.
@@ -368,7 +327,7 @@ async fn tokens_are_kept_and_an_expired_one_is_renewed_once(backend: Backend) {
     shop.orange.expire_tokens();
     shop.orange.pay(&pay_token).await.unwrap();
     assert_eq!(
-        shop.wait_status(&id, "completed").await["status"],
+        shop.app.wait_status(&id, "completed").await["status"],
         "completed"
     );
     assert_eq!(shop.orange.requests_to("token").len(), 2, "renewed once");
@@ -424,7 +383,7 @@ async fn orange_answering_500_leaves_the_session_payable(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(shop.payments(&id).await[0]["status"], "pending");
+    assert_eq!(shop.app.payments(&id).await[0]["status"], "pending");
     // The customer tries again, and pays.
     let (again, _) = shop.choose_again(&id).await;
     shop.orange
@@ -432,11 +391,14 @@ async fn orange_answering_500_leaves_the_session_payable(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        shop.wait_status(&id, "completed").await["status"],
+        shop.app.wait_status(&id, "completed").await["status"],
         "completed"
     );
-    let events = shop.settled_events(1).await;
-    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+    let events = shop.events.settled(1).await;
+    assert_eq!(
+        crate::receiver::kinds(&events),
+        vec!["checkout_session.completed"]
+    );
 }
 
 /// Orange takes longer than caisse's 10 s timeout: the customer is told once the timeout fires,
@@ -462,11 +424,14 @@ async fn orange_hanging_is_given_up_on(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        shop.wait_status(&id, "completed").await["status"],
+        shop.app.wait_status(&id, "completed").await["status"],
         "completed"
     );
-    let events = shop.settled_events(1).await;
-    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+    let events = shop.events.settled(1).await;
+    assert_eq!(
+        crate::receiver::kinds(&events),
+        vec!["checkout_session.completed"]
+    );
 }
 
 /// Orange made the payment but its answer was lost (as when caisse is killed between Orange's
@@ -480,7 +445,7 @@ async fn a_lost_creation_answer_leaves_nothing_payable_behind(backend: Backend) 
     shop.orange.lose_next_creation_answer();
     let (token, status) = shop.choose_again(&id).await;
     assert_eq!((token, status), (None, 502));
-    let first = shop.payments(&id).await[0].clone();
+    let first = shop.app.payments(&id).await[0].clone();
     assert_eq!(first["status"], "pending");
     let (again, _) = shop.choose_again(&id).await;
     shop.orange
@@ -488,16 +453,19 @@ async fn a_lost_creation_answer_leaves_nothing_payable_behind(backend: Backend) 
         .await
         .unwrap();
     assert_eq!(
-        shop.wait_status(&id, "completed").await["status"],
+        shop.app.wait_status(&id, "completed").await["status"],
         "completed"
     );
-    let payments = shop.payments(&id).await;
+    let payments = shop.app.payments(&id).await;
     assert_eq!(payments.len(), 2);
     assert_eq!(payments[0]["payment_id"], first["payment_id"]);
     assert_eq!(payments[0]["status"], "canceled");
     assert_eq!(payments[1]["status"], "succeeded");
-    let events = shop.settled_events(1).await;
-    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+    let events = shop.events.settled(1).await;
+    assert_eq!(
+        crate::receiver::kinds(&events),
+        vec!["checkout_session.completed"]
+    );
 }
 
 async fn a_lost_notification_is_made_up_by_the_reconciler(backend: Backend) {
@@ -507,7 +475,7 @@ async fn a_lost_notification_is_made_up_by_the_reconciler(backend: Backend) {
     shop.orange.hold_notifications(true);
     let (id, pay_token) = shop.choose_orange().await;
     shop.orange.pay(&pay_token).await.unwrap();
-    let done = shop.wait_status(&id, "completed").await;
+    let done = shop.app.wait_status(&id, "completed").await;
     assert_eq!(
         done["status"], "completed",
         "read from Orange without a notification"
@@ -516,8 +484,11 @@ async fn a_lost_notification_is_made_up_by_the_reconciler(backend: Backend) {
     for sent in shop.orange.release_notifications().await {
         assert_eq!(sent.outcome, Ok(200));
     }
-    let events = shop.settled_events(1).await;
-    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+    let events = shop.events.settled(1).await;
+    assert_eq!(
+        crate::receiver::kinds(&events),
+        vec!["checkout_session.completed"]
+    );
 }
 
 /// Orange documents no cancel: an attempt the customer abandons stays payable there. Paid
@@ -530,18 +501,19 @@ async fn money_for_an_abandoned_attempt_completes_and_a_second_is_unmatched(back
     let (id, first) = shop.choose_orange().await;
     let res = submit(&shop.app, &format!("/checkout/{id}"), "/pay/reset", &[]).await;
     assert_eq!(res.status(), 303);
-    assert_eq!(shop.payments(&id).await[0]["status"], "canceled");
+    assert_eq!(shop.app.payments(&id).await[0]["status"], "canceled");
     assert_eq!(shop.orange.payment(&first).unwrap()["status"], "INITIATED");
     let (second, _) = shop.choose_again(&id).await;
     let second = second.expect("a second attempt at Orange");
 
     shop.orange.pay(&first).await.unwrap();
-    let done = shop.wait_status(&id, "completed").await;
+    let done = shop.app.wait_status(&id, "completed").await;
     assert_eq!(
         done["status"], "completed",
         "the abandoned attempt's money completes it"
     );
     let statuses: Vec<_> = shop
+        .app
         .payments(&id)
         .await
         .iter()
@@ -550,15 +522,16 @@ async fn money_for_an_abandoned_attempt_completes_and_a_second_is_unmatched(back
     assert_eq!(statuses, vec![json!("succeeded"), json!("canceled")]);
 
     shop.orange.pay(&second).await.unwrap();
-    let events = shop.settled_events(2).await;
+    let events = shop.events.settled(2).await;
     assert_eq!(
-        kinds(&events),
+        crate::receiver::kinds(&events),
         vec![
             "checkout_session.completed",
             "checkout_session.payment_unmatched"
         ]
     );
     let statuses: Vec<_> = shop
+        .app
         .payments(&id)
         .await
         .iter()

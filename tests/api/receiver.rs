@@ -142,7 +142,27 @@ impl Receiver {
         self.received()
     }
 
+    /// The bodies received, once `expected` have arrived and a pause long enough for a
+    /// duplicate to arrive too has passed.
+    #[allow(dead_code)] // not every test binary that includes the receiver uses it
+    pub async fn settled(&self, expected: usize) -> Vec<serde_json::Value> {
+        self.wait_for(expected).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        self.received().into_iter().map(|r| r.json).collect()
+    }
+
     pub async fn stop(&self) {
         self.handle.stop(false).await;
     }
+}
+
+/// The events' types, sorted: deliveries may arrive in any order.
+#[allow(dead_code)] // not every test binary that includes the receiver uses it
+pub fn kinds(events: &[serde_json::Value]) -> Vec<&str> {
+    let mut kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    kinds.sort_unstable();
+    kinds
 }

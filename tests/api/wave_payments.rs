@@ -94,41 +94,6 @@ impl Shop {
         (launch, status)
     }
 
-    async fn session(&self, id: &str) -> Value {
-        self.app.api_session(id).await
-    }
-
-    async fn payments(&self, id: &str) -> Vec<Value> {
-        let res = self
-            .app
-            .get(
-                &format!("/v1/checkout_sessions/{id}/payments"),
-                &self.app.key,
-            )
-            .await;
-        let body: Value = res.json().await.unwrap();
-        body["data"].as_array().unwrap().clone()
-    }
-
-    /// Waits (boundedly) for the session to reach `status`.
-    async fn wait_status(&self, id: &str, status: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let s = self.session(id).await;
-            if s["status"] == status || Instant::now() > deadline {
-                return s;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// The merchant's events, after a pause long enough for a duplicate to have arrived.
-    async fn settled_events(&self, expected: usize) -> Vec<Value> {
-        self.events.wait_for(expected).await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        self.events.received().into_iter().map(|r| r.json).collect()
-    }
-
     fn created_at_wave(&self) -> Vec<Value> {
         self.wave
             .requests()
@@ -139,16 +104,6 @@ impl Shop {
     }
 }
 
-/// The events' types, sorted: deliveries may arrive in any order.
-fn kinds(events: &[Value]) -> Vec<&str> {
-    let mut kinds: Vec<&str> = events
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
-    kinds.sort_unstable();
-    kinds
-}
-
 async fn a_customer_pays_with_wave_and_comes_back(backend: Backend) {
     let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
         return;
@@ -156,7 +111,7 @@ async fn a_customer_pays_with_wave_and_comes_back(backend: Backend) {
     let (id, wave_id) = shop.choose_wave().await;
     let asked = shop.created_at_wave();
     assert_eq!(asked.len(), 1);
-    let payment = &shop.payments(&id).await[0];
+    let payment = &shop.app.payments(&id).await[0];
     assert_eq!(asked[0]["amount"], "10000", "a string of whole francs");
     assert_eq!(asked[0]["currency"], "XOF");
     assert_eq!(asked[0]["client_reference"], payment["payment_id"]);
@@ -176,7 +131,7 @@ async fn a_customer_pays_with_wave_and_comes_back(backend: Backend) {
     );
 
     shop.wave.pay(&wave_id).await.unwrap();
-    let done = shop.wait_status(&id, "completed").await;
+    let done = shop.app.wait_status(&id, "completed").await;
     assert_eq!(done["status"], "completed");
     assert_eq!(done["payment"]["status"], "succeeded");
     assert_eq!(done["payment_provider"], "WAVE");
@@ -213,10 +168,13 @@ async fn a_customer_pays_with_wave_and_comes_back(backend: Backend) {
     for d in shop.wave.resend(&event).await {
         assert!(d.delivered(), "{d:?}");
     }
-    let events = shop.settled_events(1).await;
-    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+    let events = shop.events.settled(1).await;
+    assert_eq!(
+        crate::receiver::kinds(&events),
+        vec!["checkout_session.completed"]
+    );
     assert_eq!(events[0]["data"]["payment"]["amount"], 10000);
-    assert_eq!(shop.payments(&id).await.len(), 1);
+    assert_eq!(shop.app.payments(&id).await.len(), 1);
 }
 
 async fn forged_stale_and_unsigned_notifications_change_nothing(backend: Backend) {
@@ -229,7 +187,7 @@ async fn forged_stale_and_unsigned_notifications_change_nothing(backend: Backend
         let d = shop.wave.send_forged(shop.webhook, &claim, forgery).await;
         assert_eq!(d.outcome, Ok(401), "{forgery:?}");
     }
-    let s = shop.session(&id).await;
+    let s = shop.app.api_session(&id).await;
     assert_eq!(
         (s["status"].as_str(), s["payment"]["status"].as_str()),
         (Some("open"), Some("pending"))
@@ -257,10 +215,10 @@ async fn a_bearer_secret_is_checked_whole(backend: Backend) {
         .send_forged(shop.webhook, &claim, Forgery::WrongSecret)
         .await;
     assert_eq!(d.outcome, Ok(401));
-    assert_eq!(shop.session(&id).await["status"], "open");
+    assert_eq!(shop.app.api_session(&id).await["status"], "open");
     shop.wave.pay(&wave_id).await.unwrap();
     assert_eq!(
-        shop.wait_status(&id, "completed").await["status"],
+        shop.app.wait_status(&id, "completed").await["status"],
         "completed"
     );
 }
@@ -272,15 +230,18 @@ async fn a_lost_notification_is_made_up_by_the_reconciler(backend: Backend) {
     shop.wave.hold_webhooks(true);
     let (id, wave_id) = shop.choose_wave().await;
     shop.wave.pay(&wave_id).await.unwrap();
-    let done = shop.wait_status(&id, "completed").await;
+    let done = shop.app.wait_status(&id, "completed").await;
     assert_eq!(
         done["status"], "completed",
         "read from Wave without a notification"
     );
     // The notification comes late after all: nothing more happens.
     shop.wave.release_webhooks().await;
-    let events = shop.settled_events(1).await;
-    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+    let events = shop.events.settled(1).await;
+    assert_eq!(
+        crate::receiver::kinds(&events),
+        vec!["checkout_session.completed"]
+    );
 }
 
 async fn wave_answering_500_leaves_the_session_payable(backend: Backend) {
@@ -304,26 +265,29 @@ async fn wave_answering_500_leaves_the_session_payable(backend: Backend) {
     );
     let page = visit(&shop.app, &path, &[]).await;
     assert_eq!(
-        shop.payments(&id).await[0]["status"],
+        shop.app.payments(&id).await[0]["status"],
         "pending",
         "{}",
         page.status
     );
     // Wave never made the session: reading it finds none, and the attempt ends by itself.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while shop.payments(&id).await[0]["status"] == "pending" && Instant::now() < deadline {
+    while shop.app.payments(&id).await[0]["status"] == "pending" && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(shop.payments(&id).await[0]["status"], "expired");
+    assert_eq!(shop.app.payments(&id).await[0]["status"], "expired");
     // The customer tries again, and pays.
     let (launch, _) = shop.choose_again(&id).await;
     shop.wave.pay(&launch.expect("sent to Wave")).await.unwrap();
     assert_eq!(
-        shop.wait_status(&id, "completed").await["status"],
+        shop.app.wait_status(&id, "completed").await["status"],
         "completed"
     );
-    let events = shop.settled_events(1).await;
-    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+    let events = shop.events.settled(1).await;
+    assert_eq!(
+        crate::receiver::kinds(&events),
+        vec!["checkout_session.completed"]
+    );
 }
 
 /// Wave made the session but its answer was lost (as when caisse is killed between Wave's
@@ -340,21 +304,24 @@ async fn a_lost_creation_answer_is_found_again(backend: Backend) {
     assert_eq!(made.len(), 1, "made at Wave");
     let payment_id = made[0]["client_reference"].as_str().unwrap().to_string();
     assert_eq!(
-        shop.payments(&id).await[0]["payment_id"],
+        shop.app.payments(&id).await[0]["payment_id"],
         payment_id.as_str()
     );
-    assert_eq!(shop.payments(&id).await[0]["status"], "pending");
+    assert_eq!(shop.app.payments(&id).await[0]["status"], "pending");
     // The customer pays that session after all (Wave's page was open in another tab).
     let session_at_wave = find_wave_session(&shop, &payment_id).await;
     shop.wave.pay(&session_at_wave).await.unwrap();
     assert_eq!(
-        shop.wait_status(&id, "completed").await["status"],
+        shop.app.wait_status(&id, "completed").await["status"],
         "completed"
     );
-    let events = shop.settled_events(1).await;
-    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+    let events = shop.events.settled(1).await;
     assert_eq!(
-        shop.payments(&id).await.len(),
+        crate::receiver::kinds(&events),
+        vec!["checkout_session.completed"]
+    );
+    assert_eq!(
+        shop.app.payments(&id).await.len(),
         1,
         "one attempt, never a second"
     );
@@ -387,7 +354,7 @@ async fn another_method_expires_the_wave_session(backend: Backend) {
         shop.wave.session(&wave_id).unwrap()["checkout_status"],
         "expired"
     );
-    assert_eq!(shop.payments(&id).await[0]["status"], "canceled");
+    assert_eq!(shop.app.payments(&id).await[0]["status"], "canceled");
     assert!(
         shop.wave.pay(&wave_id).await.is_err(),
         "an expired Wave session cannot be paid"
@@ -407,7 +374,7 @@ async fn money_for_an_abandoned_attempt_completes_and_a_second_is_unmatched(back
     shop.wave.fail_expiries(true);
     let res = submit(&shop.app, &format!("/checkout/{id}"), "/pay/reset", &[]).await;
     assert_eq!(res.status(), 303);
-    assert_eq!(shop.payments(&id).await[0]["status"], "canceled");
+    assert_eq!(shop.app.payments(&id).await[0]["status"], "canceled");
     assert_eq!(
         shop.wave.session(&first).unwrap()["checkout_status"],
         "open"
@@ -418,12 +385,13 @@ async fn money_for_an_abandoned_attempt_completes_and_a_second_is_unmatched(back
     // The first attempt's money comes; the second, ended by that completion, cannot be
     // expired at Wave either.
     shop.wave.pay(&first).await.unwrap();
-    let done = shop.wait_status(&id, "completed").await;
+    let done = shop.app.wait_status(&id, "completed").await;
     assert_eq!(
         done["status"], "completed",
         "the abandoned attempt's money completes it"
     );
     let statuses: Vec<_> = shop
+        .app
         .payments(&id)
         .await
         .iter()
@@ -437,9 +405,9 @@ async fn money_for_an_abandoned_attempt_completes_and_a_second_is_unmatched(back
 
     // The customer pays the second one too: that money is recorded and told, never dropped.
     shop.wave.pay(&second).await.unwrap();
-    let events = shop.settled_events(2).await;
+    let events = shop.events.settled(2).await;
     assert_eq!(
-        kinds(&events),
+        crate::receiver::kinds(&events),
         vec![
             "checkout_session.completed",
             "checkout_session.payment_unmatched"
@@ -452,6 +420,7 @@ async fn money_for_an_abandoned_attempt_completes_and_a_second_is_unmatched(back
     assert_eq!(unmatched["data"]["status"], "completed");
     assert_eq!(unmatched["data"]["payment"]["status"], "succeeded");
     let statuses: Vec<_> = shop
+        .app
         .payments(&id)
         .await
         .iter()
@@ -459,8 +428,8 @@ async fn money_for_an_abandoned_attempt_completes_and_a_second_is_unmatched(back
         .collect();
     assert_eq!(statuses, vec![json!("succeeded"), json!("succeeded")]);
     assert_eq!(
-        shop.session(&id).await["payment"]["payment_id"],
-        shop.payments(&id).await[1]["payment_id"]
+        shop.app.api_session(&id).await["payment"]["payment_id"],
+        shop.app.payments(&id).await[1]["payment_id"]
     );
 }
 
@@ -475,16 +444,19 @@ async fn an_abandoned_attempt_paid_without_a_notification_is_found(backend: Back
     shop.wave.hold_webhooks(true);
     let res = submit(&shop.app, &format!("/checkout/{id}"), "/pay/reset", &[]).await;
     assert_eq!(res.status(), 303);
-    assert_eq!(shop.payments(&id).await[0]["status"], "canceled");
+    assert_eq!(shop.app.payments(&id).await[0]["status"], "canceled");
     shop.wave.pay(&first).await.unwrap();
-    let done = shop.wait_status(&id, "completed").await;
+    let done = shop.app.wait_status(&id, "completed").await;
     assert_eq!(done["status"], "completed", "read from Wave, unnotified");
     assert_eq!(done["payment"]["status"], "succeeded");
     // The notification comes late after all: nothing more happens.
     shop.wave.release_webhooks().await;
-    let events = shop.settled_events(1).await;
-    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
-    assert_eq!(shop.payments(&id).await.len(), 1);
+    let events = shop.events.settled(1).await;
+    assert_eq!(
+        crate::receiver::kinds(&events),
+        vec!["checkout_session.completed"]
+    );
+    assert_eq!(shop.app.payments(&id).await.len(), 1);
 }
 
 /// A session the merchant reports paid another way while a Wave attempt is under way: the
@@ -507,6 +479,7 @@ async fn a_session_paid_another_way_ends_its_wave_attempt_at_wave(backend: Backe
         .await;
     assert_eq!(res.status(), 200);
     let statuses: Vec<_> = shop
+        .app
         .payments(&id)
         .await
         .iter()
@@ -549,8 +522,11 @@ async fn a_session_paid_another_way_ends_its_wave_attempt_at_wave(backend: Backe
     let seen = shop.wave.requests().len();
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(shop.wave.requests().len(), seen);
-    let events = shop.settled_events(1).await;
-    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+    let events = shop.events.settled(1).await;
+    assert_eq!(
+        crate::receiver::kinds(&events),
+        vec!["checkout_session.completed"]
+    );
 }
 
 /// A failed Wave payment leaves Wave's session payable; caisse ends it there, so a customer
@@ -574,20 +550,20 @@ async fn a_failed_attempt_is_ended_at_wave(backend: Backend) {
         shop.wave.session(&wave_id).unwrap()["checkout_status"],
         "expired"
     );
-    let payment = &shop.payments(&id).await[0];
+    let payment = &shop.app.payments(&id).await[0];
     assert_eq!(payment["status"], "failed");
     assert_eq!(payment["failure_code"], "insufficient-funds");
-    let s = shop.session(&id).await;
+    let s = shop.app.api_session(&id).await;
     assert_eq!(s["status"], "open", "the customer may try again");
     let (again, _) = shop.choose_again(&id).await;
     shop.wave.pay(&again.expect("a new attempt")).await.unwrap();
     assert_eq!(
-        shop.wait_status(&id, "completed").await["status"],
+        shop.app.wait_status(&id, "completed").await["status"],
         "completed"
     );
-    let events = shop.settled_events(2).await;
+    let events = shop.events.settled(2).await;
     assert_eq!(
-        kinds(&events),
+        crate::receiver::kinds(&events),
         vec![
             "checkout_session.completed",
             "checkout_session.payment_failed"
@@ -625,12 +601,15 @@ async fn a_notification_racing_the_customers_return_completes_once(backend: Back
         "{deliveries:?}"
     );
     for id in &ids {
-        let s = shop.session(id).await;
+        let s = shop.app.api_session(id).await;
         assert_eq!(s["status"], "completed");
-        assert_eq!(shop.payments(id).await.len(), 1);
+        assert_eq!(shop.app.payments(id).await.len(), 1);
     }
-    let events = shop.settled_events(3).await;
-    assert_eq!(kinds(&events), vec!["checkout_session.completed"; 3]);
+    let events = shop.events.settled(3).await;
+    assert_eq!(
+        crate::receiver::kinds(&events),
+        vec!["checkout_session.completed"; 3]
+    );
 }
 
 /// The return URL reads the payment at Wave, but a customer (or a script) reloading it does not
@@ -682,19 +661,19 @@ async fn expiry_waits_for_a_pending_wave_payment(backend: Backend) {
     // Past the session's expiry, and past a sweep (every second in the tests).
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert_eq!(
-        shop.session(&paid).await["status"],
+        shop.app.api_session(&paid).await["status"],
         "open",
         "held by the payment under way"
     );
     shop.wave.pay(&wave_paid.unwrap()).await.unwrap();
     assert_eq!(
-        shop.wait_status(&paid, "completed").await["status"],
+        shop.app.wait_status(&paid, "completed").await["status"],
         "completed"
     );
     // The other one is never paid: once Wave's deadline passes, it expires with its attempt.
-    let gone = shop.wait_status(&left, "expired").await;
+    let gone = shop.app.wait_status(&left, "expired").await;
     assert_eq!(gone["status"], "expired");
-    assert_eq!(shop.payments(&left).await[0]["status"], "expired");
+    assert_eq!(shop.app.payments(&left).await[0]["status"], "expired");
 }
 
 /// Wave takes longer than caisse's 10 s timeout: the customer is told at once the timeout
@@ -714,18 +693,21 @@ async fn wave_hanging_is_given_up_on_and_found_again(backend: Backend) {
         started.elapsed()
     );
     shop.wave.hang_for(Duration::ZERO);
-    let payment_id = shop.payments(&id).await[0]["payment_id"]
+    let payment_id = shop.app.payments(&id).await[0]["payment_id"]
         .as_str()
         .unwrap()
         .to_string();
     let made = find_wave_session(&shop, &payment_id).await;
     shop.wave.pay(&made).await.unwrap();
     assert_eq!(
-        shop.wait_status(&id, "completed").await["status"],
+        shop.app.wait_status(&id, "completed").await["status"],
         "completed"
     );
-    let events = shop.settled_events(1).await;
-    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+    let events = shop.events.settled(1).await;
+    assert_eq!(
+        crate::receiver::kinds(&events),
+        vec!["checkout_session.completed"]
+    );
 }
 
 crate::on_both_backends!(
