@@ -57,6 +57,28 @@ impl Registry {
         }
     }
 
+    /// What a provider answered to a start, as caisse will use it: a URL it sends the customer
+    /// to must be on that provider's payment pages (see [`launch_url`]); any other is the
+    /// provider's refusal, never written into a page or a `Location`.
+    pub fn checked(
+        &self,
+        provider: crate::domain::provider::Provider,
+        mut started: Started,
+    ) -> Result<Started, ProviderError> {
+        if let Next::Redirect(url) = &started.next {
+            let checked = self
+                .launch_origin(provider)
+                .and_then(|origin| launch_url(url, origin))
+                .ok_or_else(|| {
+                    ProviderError::Refused(
+                        "the provider sent the customer to an address off its payment pages".into(),
+                    )
+                })?;
+            started.next = Next::Redirect(checked);
+        }
+        Ok(started)
+    }
+
     /// The adapter of `provider`, if caisse has one; any other is paid through the test
     /// sandbox (in test) or a scanned code (PI-SPI).
     pub fn adapter(
@@ -103,6 +125,28 @@ impl Service {
             .expect("an HTTP client with rustls builds");
         Service { url, pages, http }
     }
+}
+
+/// A URL a provider gave to send the customer to, as caisse writes it: parsed and written
+/// back normalized (so it holds no quote, angle bracket, space or line break), http or https,
+/// on the provider's page `origin` (`https://*.example.com`: any subdomain of it). `None` for
+/// anything else.
+pub fn launch_url(raw: &str, origin: &str) -> Option<String> {
+    let url = url::Url::parse(raw).ok()?;
+    if !matches!(url.scheme(), "https" | "http") || !url.username().is_empty() {
+        return None;
+    }
+    let on_origin = match origin.split_once("://*.") {
+        Some((scheme, domain)) => {
+            url.scheme() == scheme
+                && url.port().is_none()
+                && url
+                    .host_str()
+                    .is_some_and(|h| h.strip_suffix(domain).is_some_and(|sub| sub.ends_with('.')))
+        }
+        None => url.origin().ascii_serialization() == origin,
+    };
+    on_origin.then(|| url.to_string())
 }
 
 /// A call that got no usable answer: the provider is read again later.
@@ -257,4 +301,40 @@ pub trait PaymentProvider: Send + Sync {
         credentials: &Credentials,
         payment: &Payment,
     ) -> Result<Reading, ProviderError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::launch_url;
+
+    #[test]
+    fn a_launch_url_must_be_on_the_providers_pages_and_is_written_normalized() {
+        let wave = "https://pay.wave.com";
+        assert_eq!(
+            launch_url("https://pay.wave.com/c/cos-1?a=b", wave).as_deref(),
+            Some("https://pay.wave.com/c/cos-1?a=b")
+        );
+        let quoted = launch_url("https://pay.wave.com/c/1?a=\"><b>x</b>", wave).unwrap();
+        assert!(!quoted.contains(['"', '<', '>']), "{quoted}");
+        let broken = launch_url("https://pay.wave.com/c/1\nSet-Cookie: x=1", wave).unwrap();
+        assert!(!broken.contains(['\n', ' ']), "{broken}");
+        for off in [
+            "javascript:alert(1)",
+            "https://evil.example/c/1",
+            "https://pay.wave.com.evil.example/c/1",
+            "https://user@pay.wave.com/c/1",
+            "http://pay.wave.com/c/1",
+            "/c/1",
+        ] {
+            assert_eq!(launch_url(off, wave), None, "{off}");
+        }
+        let orange = "https://*.orange-money.com";
+        assert!(launch_url("https://webpayment.orange-money.com/p/1", orange).is_some());
+        assert_eq!(launch_url("https://orange-money.com/p/1", orange), None);
+        assert_eq!(launch_url("https://evilorange-money.com/p/1", orange), None);
+        assert_eq!(
+            launch_url("https://x.orange-money.com:8443/p/1", orange),
+            None
+        );
+    }
 }

@@ -307,17 +307,25 @@ fn reading(answer: &Status, payment: &Payment) -> Result<Reading, ProviderError>
     }
     Ok(match answer.status.as_str() {
         "INITIATED" | "PENDING" => Reading::Pending,
-        "SUCCESS" => Reading::Succeeded {
-            reference: answer.txnid.clone().unwrap_or_else(|| payment.short_id()),
-            amount: match &answer.amount {
+        "SUCCESS" => {
+            let amount = match &answer.amount {
                 None => payment.amount,
                 amount => whole_number(amount.as_ref()).map_or(-1, |a| a as i64),
-            },
-            currency: match answer.currency.as_deref() {
-                None | Some("OUV") | Some("XOF") => Currency::Xof,
-                Some(other) => other.parse().unwrap_or(Currency::Xof),
-            },
-        },
+            };
+            // A currency caisse cannot read matches no payment (the amount -1): the money
+            // is recorded as unmatched, never taken for the one asked.
+            let (amount, currency) = match answer.currency.as_deref() {
+                None | Some("OUV") | Some("XOF") => (amount, Currency::Xof),
+                Some(other) => other
+                    .parse()
+                    .map_or((-1, Currency::Xof), |currency| (amount, currency)),
+            };
+            Reading::Succeeded {
+                reference: answer.txnid.clone().unwrap_or_else(|| payment.short_id()),
+                amount,
+                currency,
+            }
+        }
         "FAILED" => Reading::Failed {
             code: "FAILED".into(),
             message: "Orange Money reports the payment failed".into(),

@@ -99,13 +99,18 @@ impl Session {
     fn reading(&self) -> Reading {
         if self.checkout_status == "complete" || self.payment_status.as_deref() == Some("succeeded")
         {
-            let currency = self.currency.parse::<Currency>().unwrap_or(Currency::Xof);
+            // An amount or a currency caisse cannot read matches no payment: the money is
+            // recorded as unmatched, never taken for the one asked.
+            let (amount, currency) = match self.currency.parse::<Currency>() {
+                Ok(currency) => (whole(&self.amount).unwrap_or(-1), currency),
+                Err(_) => (-1, Currency::Xof),
+            };
             return Reading::Succeeded {
                 reference: self
                     .transaction_id
                     .clone()
                     .unwrap_or_else(|| self.id.clone()),
-                amount: whole(&self.amount).unwrap_or(-1),
+                amount,
                 currency,
             };
         }
@@ -218,7 +223,7 @@ pub fn signature_verifies(secret: &str, header: &str, body: &[u8], now: i64) -> 
     let t = header
         .timestamp
         .ok_or(Forged("Wave-Signature has no timestamp"))?;
-    if (now - t).abs() > TOLERANCE_SECS {
+    if now.abs_diff(t) > TOLERANCE_SECS.unsigned_abs() {
         return Err(Forged("Wave-Signature is too old"));
     }
     // The timestamp immediately followed by the raw body, with nothing between.
@@ -366,6 +371,44 @@ mod tests {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
         mac.update(format!("{t}{body}").as_bytes());
         hex::encode(mac.finalize().into_bytes())
+    }
+
+    #[test]
+    fn money_in_a_currency_caisse_cannot_read_matches_no_payment() {
+        let session = |currency: &str| -> Session {
+            serde_json::from_value(
+                json!({"id": "cos-1", "amount": "1000", "currency": currency,
+                "checkout_status": "complete", "transaction_id": "T1"}),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            session("XOF").reading(),
+            Reading::Succeeded {
+                reference: "T1".into(),
+                amount: 1000,
+                currency: Currency::Xof
+            }
+        );
+        let Reading::Succeeded { amount, .. } = session("BTC").reading() else {
+            panic!("money is money");
+        };
+        assert_eq!(
+            amount, -1,
+            "no frozen amount is -1: it is recorded as unmatched"
+        );
+    }
+
+    #[test]
+    fn a_timestamp_at_the_edge_of_i64_is_refused_not_overflowed() {
+        let body = b"{}";
+        for t in [i64::MIN, i64::MAX] {
+            let header = format!("t={t},v1={}", sign("wave_sec", 0, "{}"));
+            assert_eq!(
+                signature_verifies("wave_sec", &header, body, 1_700_000_000),
+                Err(Forged("Wave-Signature is too old"))
+            );
+        }
     }
 
     #[test]

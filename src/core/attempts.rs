@@ -179,7 +179,10 @@ pub async fn start(
         notify_url: notify_url(ctx, &payment),
         lang,
     };
-    match call(adapter.start(&credentials, &attempt)).await {
+    let started = call(adapter.start(&credentials, &attempt))
+        .await
+        .and_then(|started| ctx.adapters.checked(provider, started));
+    match started {
         Ok(started) => {
             record(ctx, &payment, &started).await?;
             Ok(match started.next {

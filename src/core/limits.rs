@@ -1,6 +1,7 @@
 //! How much a caller can make caisse do: API requests per key, failed key lookups per client
-//! address, coupon codes tried per client address and refused per organization, and reads at
-//! a provider on a customer's return per payment.
+//! address, coupon codes tried per client address and refused per organization, payment
+//! attempts started per session and per address, and reads at a provider on a customer's
+//! return per payment.
 //!
 //! Each limit is a GCRA bucket per key (`governor`), kept in memory on each node: a deployment
 //! of N nodes allows N times as much, which is still a bound. Buckets of keys not seen lately
@@ -28,6 +29,11 @@ pub const RETURN_READ_EVERY: Duration = Duration::from_secs(3);
 const FAILED_KEYS: (u32, Duration) = (20, Duration::from_secs(3));
 /// Coupon codes one address may try on the page, across sessions: a burst, then one a minute.
 const COUPON_TRIES: (u32, Duration) = (10, Duration::from_secs(60));
+/// Payment attempts one session may start (each asks the merchant's provider for a payment,
+/// and a switch of method ends one there): a burst, then one every half minute.
+const SESSION_STARTS: (u32, Duration) = (10, Duration::from_secs(30));
+/// Payment attempts one address may start, across sessions: a burst, then one every 10 s.
+const ADDRESS_STARTS: (u32, Duration) = (30, Duration::from_secs(10));
 /// Unknown coupon codes an organization's pages may be sent, across sessions and addresses:
 /// a burst, then one every ten seconds. Codes that exist do not count, so a sale's customers
 /// are not held back; guessing is.
@@ -106,6 +112,8 @@ pub struct Limits {
     coupon_tries: Keyed<IpAddr>,
     unknown_coupons: Failures<(Uuid, Environment)>,
     return_reads: Keyed<Uuid>,
+    session_starts: Keyed<Uuid>,
+    address_starts: Keyed<IpAddr>,
 }
 
 impl Limits {
@@ -120,6 +128,8 @@ impl Limits {
             coupon_tries: Keyed::new(COUPON_TRIES),
             unknown_coupons: Failures::new(UNKNOWN_COUPONS),
             return_reads: Keyed::new((1, RETURN_READ_EVERY)),
+            session_starts: Keyed::new(SESSION_STARTS),
+            address_starts: Keyed::new(ADDRESS_STARTS),
         }
     }
 
@@ -161,6 +171,14 @@ impl Limits {
     /// A code the organization does not have was tried on one of its pages.
     pub fn unknown_coupon(&self, organization: Uuid, environment: Environment) {
         self.unknown_coupons.failed(&(organization, environment));
+    }
+
+    /// A payment attempt started on `session`'s page from `address`: `Err(wait)` past either
+    /// limit, so that posting "pay" and "use another method" in a loop cannot spend the
+    /// merchant's quota at the provider.
+    pub fn attempt_start(&self, session: Uuid, address: Option<IpAddr>) -> Result<(), Duration> {
+        self.session_starts.take(&session)?;
+        address.map_or(Ok(()), |a| self.address_starts.take(&a))
     }
 
     /// Whether `payment` may be read at its provider now, on a customer's return.

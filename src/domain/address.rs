@@ -36,11 +36,19 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || (a == 100 && (64..128).contains(&b))
         || (a == 192 && b == 0 && ip.octets()[2] == 0)
         || (a == 198 && (18..20).contains(&b))
+        // The former 6to4 relay anycast 192.88.99.0/24, which forwards into IPv6.
+        || (a == 192 && b == 88 && ip.octets()[2] == 99)
         || a >= 240)
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let s = ip.segments();
+    // 6to4 (2002::/16) carries an IPv4 address in its next 32 bits, which a relay reaches.
+    if s[0] == 0x2002 {
+        let [a, b] = s[1].to_be_bytes();
+        let [c, d] = s[2].to_be_bytes();
+        return is_public_v4(Ipv4Addr::new(a, b, c, d));
+    }
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
@@ -48,9 +56,15 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || ip.is_unicast_link_local()
         // IPv4-compatible (::a.b.c.d, deprecated), documentation 2001:db8::/32, and the
         // NAT64 prefix 64:ff9b::/96, which reaches IPv4 addresses through a gateway.
-        || (ip.segments()[..6] == [0; 6])
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8)
-        || (first == 0x64 && ip.segments()[1] == 0xff9b))
+        || (s[..6] == [0; 6])
+        || (s[0] == 0x2001 && s[1] == 0x0db8)
+        || (s[0] == 0x64 && s[1] == 0xff9b)
+        // Teredo 2001::/32 (IPv4 tunnelled in UDP), IPv4-translated ::ffff:0:a.b.c.d,
+        // deprecated site-local fec0::/10, and the discard-only 100::/64.
+        || (s[0] == 0x2001 && s[1] == 0)
+        || (s[..4] == [0, 0, 0, 0] && s[4] == 0xffff && s[5] == 0)
+        || (s[0] & 0xffc0) == 0xfec0
+        || (s[..4] == [0x100, 0, 0, 0]))
 }
 
 #[cfg(test)]
@@ -68,6 +82,8 @@ mod tests {
             "41.202.207.1",
             "196.200.1.1",
             "2a00:1450:4007:80e::200e",
+            // 6to4 of a public address.
+            "2002:0808:0808::1",
         ] {
             assert!(public(ip), "{ip}");
         }
@@ -102,6 +118,15 @@ mod tests {
             "ff02::1",
             "2001:db8::1",
             "64:ff9b::7f00:1",
+            // 6to4 of loopback and of a private network, Teredo, IPv4-translated,
+            // site-local, discard-only, and the old 6to4 relay.
+            "2002:7f00:1::",
+            "2002:a00:1::",
+            "2001:0:4136:e378:8000:63bf:80ff:fffe",
+            "::ffff:0:7f00:1",
+            "fec0::1",
+            "100::1",
+            "192.88.99.1",
         ] {
             assert!(!public(ip), "{ip}");
         }

@@ -142,7 +142,7 @@ pub fn verify(secret: &str, header: &str, body: &str, now: i64, tolerance_secs: 
     let Some(t) = header.timestamp else {
         return false;
     };
-    (now - t).abs() <= tolerance_secs
+    now.abs_diff(t) <= tolerance_secs.unsigned_abs()
         && header.matches(secret, &[t.to_string().as_bytes(), b".", body.as_bytes()])
 }
 

@@ -215,7 +215,15 @@ impl CredentialField {
     /// The value a body gives, checked.
     fn read(&self, f: Field<'_>) -> Result<String, FieldError> {
         match self.kind {
-            Kind::Secret | Kind::Setting => f.text(MAX_LEN),
+            // One token each, as providers issue them and as they go into HTTP headers and
+            // URLs: printable ASCII without spaces, so a line break or a direction mark can
+            // neither reach a request nor hide in a hint.
+            Kind::Secret | Kind::Setting => f.text(MAX_LEN).and_then(|s| {
+                s.bytes()
+                    .all(|b| b.is_ascii_graphic())
+                    .then_some(s)
+                    .ok_or_else(|| f.error("must be printable ASCII without spaces"))
+            }),
             Kind::OneOf(options) => {
                 let s = f.str()?.trim();
                 options

@@ -213,6 +213,7 @@ pub struct Messages {
     pub error_not_open: Text,
     pub error_payment_pending: Text,
     pub provider_unavailable: Text,
+    pub payment_rate_limited: Text,
     pub continue_to_provider: Text,
     pub language: Text,
     pub secured_by: Text,

@@ -217,6 +217,46 @@ async fn coupon_guessing_is_limited_per_address_and_per_organization(backend: Ba
     );
 }
 
+/// Posting "pay" and "use another method" in a loop would ask the merchant's provider for a
+/// payment each time: a session starts ten attempts at once, then one every half minute.
+async fn payment_attempts_in_a_loop_are_limited(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let id = id_of(&app.session(&session_body()).await);
+    let path = format!("/checkout/{id}");
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let res = submit(
+            &app,
+            &path,
+            "/pay",
+            &[("provider", "MTN"), ("customer_phone", "+2250501020304")],
+        )
+        .await;
+        let status = res.status().as_u16();
+        if status == 429 {
+            let html = res.text().await.unwrap();
+            assert!(html.contains("Trop de tentatives de paiement"), "{html}");
+        }
+        statuses.push(status);
+        assert_eq!(submit(&app, &path, "/pay/reset", &[]).await.status(), 303);
+    }
+    assert!(statuses[..10].iter().all(|s| *s == 303), "{statuses:?}");
+    assert_eq!(&statuses[10..], &[429, 429], "{statuses:?}");
+    assert_eq!(app.payments(&id).await.len(), 10);
+    // Another session is not held back.
+    let other = id_of(&app.session(&session_body()).await);
+    let res = submit(
+        &app,
+        &format!("/checkout/{other}"),
+        "/pay",
+        &[("provider", "MTN"), ("customer_phone", "+2250501020304")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+}
+
 async fn a_new_quantity_drops_a_coupon_that_no_longer_applies(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -560,6 +600,7 @@ crate::on_both_backends!(
     valid_and_invalid_codes_and_their_removal,
     coupon_attempts_are_rate_limited,
     coupon_guessing_is_limited_per_address_and_per_organization,
+    payment_attempts_in_a_loop_are_limited,
     a_new_quantity_drops_a_coupon_that_no_longer_applies,
     choosing_a_provider_and_paying_in_the_sandbox,
     live_sessions_offer_only_what_can_be_paid,

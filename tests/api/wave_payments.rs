@@ -612,6 +612,48 @@ async fn a_notification_racing_the_customers_return_completes_once(backend: Back
     );
 }
 
+/// A launch URL off Wave's pages, or one that would break out of the page's markup or a
+/// header, is never written into the page or a `Location`: the attempt fails as Wave's
+/// refusal, the customer may use another method, and a normalized URL on Wave's pages works.
+async fn a_launch_url_off_waves_pages_is_refused_not_shown(backend: Backend) {
+    let Some(shop) = shop(backend, WebhookAuth::Signature).await else {
+        return;
+    };
+    let base = shop.wave.base_url.clone();
+    for url in [
+        "https://evil.example/c/1".to_string(),
+        "javascript:alert(1)".to_string(),
+    ] {
+        let id = id_of(&shop.app.session(&session_body()).await);
+        shop.wave.answer_next_launch_url(&url);
+        let (launch, status) = shop.choose_again(&id).await;
+        assert_eq!((launch, status), (None, 502), "{url}");
+        let page = visit(&shop.app, &format!("/checkout/{id}"), &[]).await;
+        assert!(!page.html.contains("evil.example") && !page.html.contains("javascript:"));
+        assert_eq!(shop.app.payments(&id).await[0]["status"], "failed");
+    }
+    // On Wave's pages, but with markup and a line break in it: written normalized.
+    let id = id_of(&shop.app.session(&session_body()).await);
+    shop.wave.answer_next_launch_url(&format!(
+        "{base}/c/x?a=\"><b id=xss>INJ</b>\nSet-Cookie: x=1"
+    ));
+    let res = submit(
+        &shop.app,
+        &format!("/checkout/{id}"),
+        "/pay",
+        &[("provider", "WAVE"), ("customer_phone", "+221770000000")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with(&format!("{base}/c/x?a=%22%3E%3Cb")),
+        "{location}"
+    );
+    let page = visit(&shop.app, &format!("/checkout/{id}"), &[]).await;
+    assert!(!page.html.contains("<b id=xss>"), "{}", page.html);
+}
+
 /// The return URL reads the payment at Wave, but a customer (or a script) reloading it does not
 /// make caisse call Wave on every load: the merchant's quota there is not caisse's to spend.
 async fn returning_again_and_again_reads_wave_rarely(backend: Backend) {
@@ -723,6 +765,7 @@ crate::on_both_backends!(
     a_session_paid_another_way_ends_its_wave_attempt_at_wave,
     a_failed_attempt_is_ended_at_wave,
     returning_again_and_again_reads_wave_rarely,
+    a_launch_url_off_waves_pages_is_refused_not_shown,
     a_notification_racing_the_customers_return_completes_once,
     expiry_waits_for_a_pending_wave_payment,
     wave_hanging_is_given_up_on_and_found_again,

@@ -77,7 +77,8 @@
 //!   first. Rotation by duplication is two [`FakeWave::add_webhook`] calls.
 //!
 //! Every knob for failure tests is a method of [`FakeWave`] with its own doc comment. The API
-//! knobs (`fail_next`, `fail_expiries`, `hang_for`, `lose_next_creation_answer`) apply to `/v1/…` only, never to
+//! knobs (`fail_next`, `fail_expiries`, `hang_for`, `lose_next_creation_answer`,
+//! `answer_next_launch_url`) apply to `/v1/…` only, never to
 //! the launch page. Nothing listens beyond 127.0.0.1, and every wait is bounded.
 
 #![allow(dead_code)]
@@ -320,6 +321,12 @@ impl FakeWave {
         self.inner().failing_expiries = fail;
     }
 
+    /// Failure knob: the next session created answers with this `wave_launch_url` (a Wave
+    /// that is broken, or not Wave), whatever the session's own.
+    pub fn answer_next_launch_url(&self, url: &str) {
+        self.inner().launch_url = Some(url.to_string());
+    }
+
     /// Ends [`FakeWave::fail_next`] early: Wave answers normally again.
     pub fn recover(&self) {
         self.inner().fail_next.clear();
@@ -530,6 +537,7 @@ struct Inner {
     deliveries: Vec<Delivery>,
     fail_next: VecDeque<u16>,
     failing_expiries: bool,
+    launch_url: Option<String>,
     hang: Duration,
     lose_creations: usize,
     retry_tries: u32,
@@ -551,6 +559,7 @@ impl Default for Inner {
             deliveries: Vec::new(),
             fail_next: VecDeque::new(),
             failing_expiries: false,
+            launch_url: None,
             hang: Duration::ZERO,
             lose_creations: 0,
             retry_tries: 3,
@@ -935,12 +944,17 @@ async fn api(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> Htt
         let mut inner = state.lock();
         let business = authenticate(&inner, &req);
         let expiry = req.method() == "POST" && req.path().ends_with("/expire");
-        let answer = match (inner.fail_next.pop_front(), &business) {
+        let mut answer = match (inner.fail_next.pop_front(), &business) {
             (Some(status), _) => failure(status),
             (None, _) if expiry && inner.failing_expiries => failure(500),
             (None, Err(refused)) => refused.clone(),
             (None, Ok(business)) => route(&mut inner, &state.base_url, &req, &body, business),
         };
+        let creation = req.method() == "POST" && req.path() == "/v1/checkout/sessions";
+        if creation && let (Some(url), Some(body)) = (inner.launch_url.take(), answer.body.as_mut())
+        {
+            body["wave_launch_url"] = json!(url);
+        }
         inner.requests.push(ApiRequest {
             method: req.method().to_string(),
             path: req.path().to_string(),

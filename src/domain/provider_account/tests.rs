@@ -188,3 +188,33 @@ fn credentials_print_nothing_of_their_values() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_credential_is_one_printable_token() {
+    for bad in [
+        "a\r\nX-Injected: 1",
+        "key with space",
+        "abc\u{202e}def",
+        "clé",
+    ] {
+        let found = errors(
+            AccountProvider::Wave,
+            json!({"api_key": bad, "webhook_secret": "wh_secret_5678"}),
+        );
+        assert_eq!(
+            found,
+            [(
+                "api_key".to_string(),
+                "must be printable ASCII without spaces".to_string()
+            )],
+            "{bad:?}"
+        );
+    }
+    let found = errors(
+        AccountProvider::Mtn,
+        json!({"subscription_key": "s", "api_user": "u", "api_key": "k",
+               "target_environment": "mtn ivory\tcoast"}),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "target_environment");
+}

@@ -344,6 +344,19 @@ async fn pay(
         .await;
     };
     let page = PageRequest::from_request(&req, Some(session.fields.currency));
+    let address = crate::web::auth::client_address(&req, &ctx);
+    if ctx.limits.attempt_start(session.id, address).is_err() {
+        let message = page.t().payment_rate_limited.to_string();
+        return payment_error(
+            &ctx,
+            &assets,
+            &req,
+            session,
+            message,
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
+    }
     match attempts::start(&ctx, session.id, provider, page.lang.code()).await {
         // To the provider's own page: an absolute URL it gave.
         Ok(Begun::Redirect(url)) => see_other(&url, None),
