@@ -239,10 +239,26 @@ pub async fn shown_page(ctx: &Context, page: Page<CheckoutSession>) -> Result<Pa
     })
 }
 
-/// Every payment of a session of the caller's, oldest first.
-pub async fn payments(ctx: &Context, caller: &Caller, id: Uuid) -> Result<Vec<Payment>> {
+/// A page of the payments of a session of the caller's, oldest first.
+pub async fn payments(
+    ctx: &Context,
+    caller: &Caller,
+    id: Uuid,
+    limit: Option<&str>,
+    offset: Option<&str>,
+) -> Result<Page<Payment>> {
+    let paging = paging(limit, offset, None)?;
     let session = retrieve(ctx, caller, id).await?;
-    Ok(ctx.store.payments_of(session.id).await?)
+    let (items, total) = ctx
+        .store
+        .payments_of(session.id, paging.limit, paging.offset)
+        .await?;
+    Ok(Page {
+        items,
+        limit: paging.limit,
+        offset: paging.offset,
+        total,
+    })
 }
 
 /// Listing parameters as they arrive in the query string.

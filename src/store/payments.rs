@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::rows::{SessionRow, bind_session, bind_values, parsed, with_session_columns};
 use super::sessions::{SELECT_SESSION, count_coupon_use};
 use super::webhooks::write_events;
-use super::{Store, StoreError, StoreResult, on_pool, read_all, read_optional, select_rows};
+use super::{Store, StoreError, StoreResult, on_pool, read_optional, read_page, select_rows};
 use crate::domain::event::{Event, EventType};
 use crate::domain::payment::{Payment, Reading};
 use crate::domain::session::CheckoutSession;
@@ -126,14 +126,20 @@ macro_rules! latest_payment_in {
 pub(super) use latest_payment_in;
 
 impl Store {
-    /// A session's payments, oldest first.
-    pub async fn payments_of(&self, session_id: Uuid) -> StoreResult<Vec<Payment>> {
-        let select = select_rows!(
+    /// A page of a session's payments, oldest first, and how many it has.
+    pub async fn payments_of(
+        &self,
+        session_id: Uuid,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<Payment>, i64)> {
+        let page = select_rows!(
             payment_columns,
             "payments",
-            "WHERE checkout_session_id = $1 ORDER BY created_at, payment_id"
+            "WHERE checkout_session_id = $1 ORDER BY created_at, payment_id LIMIT $2 OFFSET $3"
         );
-        read_all!(self, PaymentRow, select, session_id)
+        let count = "SELECT COUNT(*) FROM payments WHERE checkout_session_id = $1";
+        read_page!(self, PaymentRow, page, count, [session_id], limit, offset)
     }
 
     /// A session's latest payment: the one its `payment` shows.

@@ -245,6 +245,28 @@ async fn payment_attempts_in_a_loop_are_limited(backend: Backend) {
     assert!(statuses[..10].iter().all(|s| *s == 303), "{statuses:?}");
     assert_eq!(&statuses[10..], &[429, 429], "{statuses:?}");
     assert_eq!(app.payments(&id).await.len(), 10);
+    // The session's payments come a page at a time.
+    let paged: Value = app
+        .get(
+            &format!("/v1/checkout_sessions/{id}/payments?limit=3&offset=8"),
+            &app.key,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(paged["data"].as_array().unwrap().len(), 2, "{paged}");
+    assert_eq!(
+        paged["pagination"],
+        json!({"limit": 3, "offset": 8, "total": 10})
+    );
+    let refused = app
+        .get(
+            &format!("/v1/checkout_sessions/{id}/payments?limit=0"),
+            &app.key,
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
     // Another session is not held back.
     let other = id_of(&app.session(&session_body()).await);
     let res = submit(

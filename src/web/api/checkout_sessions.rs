@@ -10,7 +10,7 @@ use super::doc::{
     PaymentList, Sorting, Unprocessable,
 };
 use super::{Response, SessionId};
-use crate::core::input::{Page, parse_object};
+use crate::core::input::parse_object;
 use crate::core::payments::{self, Report};
 use crate::core::sessions::{self, ListParams};
 use crate::core::{Caller, Context, Error};
@@ -179,19 +179,26 @@ pub async fn complete(
 
 /// List a session's payments
 ///
-/// Every attempt to pay the session, oldest first, in one page: the latest is the session's
-/// `payment`.
+/// Every attempt to pay the session, oldest first, a page at a time: the latest is the
+/// session's `payment`.
 #[utoipa::path(
     operation_id = "listCheckoutSessionPayments",
-    params(SessionId),
+    params(SessionId, Paging),
     responses(
-        (status = 200, body = PaymentList, description = "The session's payments."),
+        (status = 200, body = PaymentList, description = "A page of the session's payments."),
+        (status = 422, response = Unprocessable),
     ),
 )]
 #[get("/checkout_sessions/{session_id}/payments")]
-pub async fn payments_of(ctx: Data<Context>, caller: Caller, id: Path<SessionId>) -> Response {
-    let items = sessions::payments(&ctx, &caller, id.parse()?).await?;
-    Ok(HttpResponse::Ok().json(Page::whole(items).view(Payment::view)))
+pub async fn payments_of(
+    ctx: Data<Context>,
+    caller: Caller,
+    id: Path<SessionId>,
+    params: Query<ListParams>,
+) -> Response {
+    let (limit, offset) = (params.limit.as_deref(), params.offset.as_deref());
+    let page = sessions::payments(&ctx, &caller, id.parse()?, limit, offset).await?;
+    Ok(HttpResponse::Ok().json(page.view(Payment::view)))
 }
 
 /// The session as the API shows it, with its latest payment.
