@@ -65,6 +65,17 @@ async fn shop(backend: Backend, auth: WebhookAuth) -> Option<Shop> {
 }
 
 impl Shop {
+    /// Waits (for ten seconds at most) until Wave's session is no longer open; its
+    /// `checkout_status` then.
+    async fn wave_status_after_open(&self, wave_id: &str) -> String {
+        let status = || self.wave.session(wave_id).unwrap()["checkout_status"].clone();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while status() == "open" && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        status().as_str().unwrap_or_default().to_string()
+    }
+
     /// A 10 000 F CFA session paid with Wave on the page: the pay form answers 303 to Wave's
     /// launch page. Returns the session id and Wave's session id.
     async fn choose_wave(&self) -> (String, String) {
@@ -504,16 +515,7 @@ async fn a_session_paid_another_way_ends_its_wave_attempt_at_wave(backend: Backe
         "open"
     );
     shop.wave.fail_expiries(false);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while shop.wave.session(&wave_id).unwrap()["checkout_status"] == "open"
-        && Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(
-        shop.wave.session(&wave_id).unwrap()["checkout_status"],
-        "expired"
-    );
+    assert_eq!(shop.wave_status_after_open(&wave_id).await, "expired");
     assert!(
         shop.wave.pay(&wave_id).await.is_err(),
         "cannot be paid twice"
@@ -540,16 +542,7 @@ async fn a_failed_attempt_is_ended_at_wave(backend: Backend) {
         .fail(&wave_id, "insufficient-funds")
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while shop.wave.session(&wave_id).unwrap()["checkout_status"] == "open"
-        && Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(
-        shop.wave.session(&wave_id).unwrap()["checkout_status"],
-        "expired"
-    );
+    assert_eq!(shop.wave_status_after_open(&wave_id).await, "expired");
     let payment = &shop.app.payments(&id).await[0];
     assert_eq!(payment["status"], "failed");
     assert_eq!(payment["failure_code"], "insufficient-funds");
