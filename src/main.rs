@@ -113,6 +113,10 @@ enum OrganizationAction {
         /// An origin allowed to embed the checkout in a frame (repeatable).
         #[arg(long = "allowed-origin")]
         allowed_origins: Vec<String>,
+        /// Where it sells (ISO 3166 code, e.g. CI): customers' phone numbers written as
+        /// dialled there (07 07 07 07 07) are read in it.
+        #[arg(long)]
+        country: Option<String>,
     },
     /// Rename an organization: the name customers see on its checkout pages.
     Rename {
@@ -120,6 +124,15 @@ enum OrganizationAction {
         organization: Uuid,
         #[arg(long)]
         name: String,
+    },
+    /// Change an organization's name or country (`--country ""` forgets the country).
+    Update {
+        #[arg(long)]
+        organization: Uuid,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        country: Option<String>,
     },
 }
 
@@ -332,9 +345,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 OrganizationAction::Create {
                     name,
                     allowed_origins,
+                    country,
                 },
         } => {
-            let org = organizations::create(&ctx, &name, &allowed_origins).await?;
+            let org =
+                organizations::create(&ctx, &name, &allowed_origins, country.as_deref()).await?;
             println!("{}", org.id);
         }
         Command::Organization {
@@ -342,6 +357,25 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         } => {
             organizations::rename(&ctx, organization, &name).await?;
             eprintln!("Renamed {organization}.");
+        }
+        Command::Organization {
+            action:
+                OrganizationAction::Update {
+                    organization,
+                    name,
+                    country,
+                },
+        } => {
+            if name.is_none() && country.is_none() {
+                return Err("nothing to change: give --name or --country".into());
+            }
+            if let Some(name) = &name {
+                organizations::rename(&ctx, organization, name).await?;
+            }
+            if let Some(country) = &country {
+                organizations::set_country(&ctx, organization, country).await?;
+            }
+            eprintln!("Updated {organization}.");
         }
         Command::Key {
             action: KeyAction::List { owner },
@@ -496,7 +530,7 @@ async fn serve(
 /// On a new database: a demo organization, a test key and an open session, so the first thing a
 /// newcomer sees is a checkout page.
 async fn seed_demo(ctx: &Context) -> Result<(), Box<dyn std::error::Error>> {
-    let org = organizations::create(ctx, "Boutique Démo", &[]).await?;
+    let org = organizations::create(ctx, "Boutique Démo", &[], Some("CI")).await?;
     let (key, plaintext) = organizations::create_key(ctx, org.id, Environment::Test).await?;
     let caller = Caller {
         organization_id: org.id,

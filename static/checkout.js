@@ -29,6 +29,31 @@
     });
   });
 
+  // Preselects the provider whose network the number typed belongs to (its prefix), until the
+  // customer picks one: "05 05 05 05 05" on a Côte d'Ivoire page is MTN.
+  var phone = document.getElementById("customer_phone");
+  var networks = document.querySelectorAll("input[name=provider][data-networks]");
+  if (phone && networks.length) {
+    var picked = false;
+    document.querySelectorAll("input[name=provider]").forEach(function (radio) {
+      radio.addEventListener("change", function () { picked = true; });
+    });
+    var code = phone.getAttribute("data-calling-code");
+    phone.addEventListener("input", function () {
+      if (picked) return;
+      var typed = phone.value.trim();
+      var digits = typed.replace(/\D/g, "");
+      var number = typed.charAt(0) === "+" ? "+" + digits
+        : digits.indexOf("00") === 0 ? "+" + digits.slice(2)
+        : code ? "+" + code + digits : "";
+      networks.forEach(function (radio) {
+        radio.getAttribute("data-networks").split(" ").forEach(function (prefix) {
+          if (number.length > prefix.length && number.indexOf(prefix) === 0) radio.checked = true;
+        });
+      });
+    });
+  }
+
   var poll = document.querySelector("[data-poll]");
   if (!poll) return;
   var url = poll.getAttribute("data-poll");

@@ -119,6 +119,50 @@ async fn the_customer_changes_the_quantity() {
     .await;
 }
 
+/// Whether the radio button or checkbox `css` is checked.
+async fn checked(client: &fantoccini::Client, css: &str) -> bool {
+    find(client, css).await.prop("checked").await.unwrap() == Some("true".into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_number_typed_preselects_its_network_and_is_kept_in_e164() {
+    let app = app().await;
+    caisse::core::organizations::set_country(&app.ctx, app.organization_id, "CI")
+        .await
+        .unwrap();
+    let s = app.session(&session_body()).await;
+    let id = id_of(&s);
+    with_browser(move |client| async move {
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+        let mtn = "input[name=provider][value=MTN]";
+        let orange = "input[name=provider][value=ORANGE]";
+        assert!(!checked(&client, mtn).await && !checked(&client, orange).await);
+        type_into(&client, "#customer_phone", "05 05 05 05 05").await;
+        assert!(checked(&client, mtn).await, "+225 05 is MTN's network");
+        type_into(&client, "#customer_phone", "+225 07 07 07 07 07").await;
+        assert!(checked(&client, orange).await, "+225 07 is Orange's");
+        // Once the customer picks a provider, typing no longer changes it.
+        click(&client, mtn).await;
+        type_into(&client, "#customer_phone", "07 07 07 07").await;
+        assert!(checked(&client, mtn).await);
+        submit(&client, PAY_BUTTON).await;
+        wait_text(
+            &client,
+            "#phone-error",
+            "Ce numéro ne peut pas être appelé : vérifiez ses chiffres.",
+        )
+        .await;
+        assert_eq!(value(&client, "#customer_phone").await, "07 07 07 07");
+        type_into(&client, "#customer_phone", "05 05 05 05 05").await;
+        submit(&client, PAY_BUTTON).await;
+        wait_text(&client, "#pay-heading", "MTN Mobile Money").await;
+        let read = app.api_session(&id).await;
+        assert_eq!(read["customer_phone"], "+2250505050505");
+        assert_eq!(read["payment_provider"], "MTN");
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_customer_applies_and_removes_a_coupon() {
     let app = app().await;
@@ -460,6 +504,7 @@ async fn an_embedded_checkout_tells_the_merchants_page_what_happens() {
         &app.ctx,
         "Boutique encadrée",
         std::slice::from_ref(&origin),
+        None,
     )
     .await
     .expect("an organization that allows the merchant's origin");

@@ -338,7 +338,7 @@ async fn operator_commands_create_an_organization_a_key_and_a_session() {
 fn every_subcommand_has_help() {
     let ws = Workspace::new();
     let port = free_port();
-    let cases: [(&[&str], &[&str]); 7] = [
+    let cases: [(&[&str], &[&str]); 8] = [
         (
             &["--help"],
             &[
@@ -362,7 +362,11 @@ fn every_subcommand_has_help() {
         (&["migrate", "--help"], &["--database-url"]),
         (
             &["organization", "create", "--help"],
-            &["--name", "--allowed-origin"],
+            &["--name", "--allowed-origin", "--country"],
+        ),
+        (
+            &["organization", "update", "--help"],
+            &["--organization", "--name", "--country"],
         ),
         (
             &["key", "create", "--help"],
@@ -885,4 +889,80 @@ async fn an_operator_revokes_a_key_and_renames_an_organization() {
         tokio::time::sleep(POLL_EVERY).await;
     }
     assert!(html.contains("Awa &#38; Filles"), "{html}");
+}
+
+/// An operator sets where an organization sells, and its customers' numbers are read there:
+/// `77 123 45 67` is a Senegalese number once the organization is in Senegal.
+#[tokio::test]
+async fn an_operator_sets_an_organizations_country() {
+    let ws = Workspace::new();
+    let http = client();
+    let port = free_port();
+    let mut server = ws.serve("serve", port, &["serve"], &[]);
+    server.wait_healthy(&http).await;
+    let create = [
+        "organization",
+        "create",
+        "--name",
+        "Boutique",
+        "--country",
+        "ZZ",
+    ];
+    let out = ws.run(port, &create);
+    assert!(!out.status.success(), "ZZ is no country");
+    assert!(
+        text(&out.stderr).contains("country"),
+        "{}",
+        text(&out.stderr)
+    );
+    let create = [
+        "organization",
+        "create",
+        "--name",
+        "Boutique",
+        "--country",
+        "ci",
+    ];
+    let out = ws.run(port, &create);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let org = text(&out.stdout).trim().to_string();
+    let key = text(
+        &ws.run(port, &["key", "create", "--organization", &org])
+            .stdout,
+    )
+    .trim()
+    .to_string();
+    let create_with = |phone: &'static str| {
+        http.post(server.url("/v1/checkout_sessions"))
+            .header("X-API-KEY", &key)
+            .json(
+                &json!({"amount": 5000, "currency_code": "XOF", "title": "Pagne",
+                          "customer_phone": phone}),
+            )
+            .send()
+    };
+    let s: Value = create_with("07 07 07 07 07")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["customer_phone"], "+2250707070707");
+
+    let update = ["organization", "update", "--organization", &org];
+    let out = ws.run(port, &update);
+    assert!(!out.status.success(), "nothing to change");
+    let out = ws.run(port, &[&update[..], &["--country", "SN"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut status = 0;
+    for _ in 0..2 * POLL_TRIES {
+        status = create_with("77 123 45 67").await.unwrap().status().as_u16();
+        if status == 201 {
+            break;
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+    assert_eq!(status, 201, "read in Senegal once the caches let go");
+    let out = ws.run(port, &[&update[..], &["--country", ""]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }

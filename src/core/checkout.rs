@@ -11,8 +11,9 @@ use super::sessions::{self, Modified};
 use crate::domain::coupon::Rejection;
 use crate::domain::fields::Field;
 use crate::domain::money::MAX_AMOUNT;
+use crate::domain::phone::{Country, PhoneError};
 use crate::domain::provider::{Provider, Start};
-use crate::domain::session::{CheckoutSession, Environment, MAX_TITLE, parse_email, parse_phone};
+use crate::domain::session::{CheckoutSession, Environment, MAX_TITLE, parse_email};
 use crate::domain::time;
 use crate::store::StoreError;
 
@@ -62,7 +63,10 @@ impl From<super::Error> for Problem {
 pub enum Detail {
     Name,
     Email,
+    /// Not a number that can be called.
     Phone,
+    /// Written as dialled inside a country, and caisse knows no country to read it in.
+    PhoneCountry,
     PhoneRequired,
     Provider,
 }
@@ -265,17 +269,65 @@ pub async fn choose_payment(
 ) -> Result<CheckoutSession> {
     let (session, ()) = change(ctx, id, async |session: &mut CheckoutSession| {
         let accounts = accounts_for(ctx, session).await?;
-        choose_on(session, form, &accounts)
+        let national = !form.customer_phone.trim().is_empty()
+            && !form.customer_phone.trim_start().starts_with('+');
+        let country = match form.provider.parse::<Provider>() {
+            Ok(provider) if national => phone_country(ctx, session, provider).await?,
+            _ => None,
+        };
+        choose_on(session, form, &accounts, country)
     })
     .await?;
     Ok(session)
 }
 
-/// The details and provider of `form`, checked and set on `session`.
+/// The country a phone number typed on `session`'s page is read in, paying with `provider`:
+/// the organization's, else the one of its account with that provider (Orange's `country`,
+/// the country of MTN's target environment), else the country of the session's QR code.
+async fn phone_country(
+    ctx: &Context,
+    session: &CheckoutSession,
+    provider: Provider,
+) -> Result<Option<Country>> {
+    let org = super::organizations::get(ctx, session.organization_id)
+        .await
+        .map_err(|e| match e {
+            super::Error::Store(e) => Problem::Store(e),
+            _ => Problem::NotFound,
+        })?;
+    if let Some(country) = org.country.as_deref().and_then(Country::from_code) {
+        return Ok(Some(country));
+    }
+    let accounts = ctx
+        .store
+        .provider_accounts(session.organization_id, session.environment)
+        .await?;
+    let of_account = accounts
+        .iter()
+        .find(|a| a.provider.spec().pays_as == provider)
+        .and_then(|a| {
+            let hint = |name: &str| a.hints.get(name).map(String::as_str);
+            hint("country")
+                .and_then(Country::from_code)
+                .or_else(|| hint("target_environment").and_then(Country::of_mtn_environment))
+        });
+    Ok(of_account.or_else(|| {
+        session
+            .fields
+            .qr_code_data
+            .as_ref()
+            .and_then(|q| q.country_code())
+            .and_then(Country::from_code)
+    }))
+}
+
+/// The details and provider of `form`, checked and set on `session`; a phone number written
+/// as dialled inside a country is read in `country`.
 fn choose_on(
     session: &mut CheckoutSession,
     form: &PaymentForm,
     accounts: &[Provider],
+    country: Option<Country>,
 ) -> Result<()> {
     let mut problems = Vec::new();
     let provider = form
@@ -310,9 +362,17 @@ fn choose_on(
             }
             None
         }
-        Some(v) => parse_phone(Field::new("customer_phone", v))
-            .map_err(|_| problems.push(Detail::Phone))
-            .ok(),
+        Some(v) => match crate::domain::phone::parse(v.as_str().unwrap_or_default(), country) {
+            Ok(phone) => Some(phone),
+            Err(PhoneError::NoCountry) => {
+                problems.push(Detail::PhoneCountry);
+                None
+            }
+            Err(PhoneError::Impossible) => {
+                problems.push(Detail::Phone);
+                None
+            }
+        },
     };
     if !problems.is_empty() {
         return Err(Problem::Details(problems));

@@ -21,8 +21,27 @@ fn name_of(name: &str) -> Result<&str> {
     Ok(name)
 }
 
-pub async fn create(ctx: &Context, name: &str, allowed_origins: &[String]) -> Result<Organization> {
+/// A country as the operator gives it (`CI`, `sn`): an ISO 3166-1 alpha-2 code with a
+/// numbering plan, stored upper case.
+fn country_of(code: &str) -> Result<String> {
+    let code = code.trim().to_ascii_uppercase();
+    match crate::domain::phone::Country::from_code(&code) {
+        Some(_) if code.len() == 2 => Ok(code),
+        _ => Err(Error::invalid(
+            "country",
+            format!("{code:?} is not a two-letter ISO 3166 country code, such as CI or SN"),
+        )),
+    }
+}
+
+pub async fn create(
+    ctx: &Context,
+    name: &str,
+    allowed_origins: &[String],
+    country: Option<&str>,
+) -> Result<Organization> {
     let name = name_of(name)?;
+    let country = country.map(country_of).transpose()?;
     let mut origins = Vec::new();
     for origin in allowed_origins {
         let parsed = url::Url::parse(origin).ok().filter(|u| {
@@ -43,6 +62,7 @@ pub async fn create(ctx: &Context, name: &str, allowed_origins: &[String]) -> Re
         name: name.to_string(),
         allowed_origins: origins.join(" "),
         created_at: time::now(),
+        country,
     };
     ctx.store.insert_organization(&org).await?;
     Ok(org)
@@ -75,6 +95,22 @@ pub async fn create_key(
 pub async fn rename(ctx: &Context, id: Uuid, name: &str) -> Result<()> {
     let name = name_of(name)?;
     if !ctx.store.rename_organization(id, name).await? {
+        return Err(Error::NotFound("organization"));
+    }
+    Ok(())
+}
+
+/// Sets where an organization sells: its customers' phone numbers are read as dialled there.
+/// An empty `country` forgets it.
+pub async fn set_country(ctx: &Context, id: Uuid, country: &str) -> Result<()> {
+    let country = (!country.trim().is_empty())
+        .then(|| country_of(country))
+        .transpose()?;
+    if !ctx
+        .store
+        .set_organization_country(id, country.as_deref())
+        .await?
+    {
         return Err(Error::NotFound("organization"));
     }
     Ok(())

@@ -12,6 +12,7 @@ use super::{Caller, Context, Error, Result};
 use crate::domain::coupon::Rejection;
 use crate::domain::fields::FieldError;
 use crate::domain::payment::Payment;
+use crate::domain::phone::Country;
 use crate::domain::session::{
     CheckoutSession, READ_ONLY, Rules, SessionFields, SessionView, Status, WRITABLE,
 };
@@ -32,13 +33,38 @@ pub struct Stored {
     pub body: String,
 }
 
-fn rules(ctx: &Context, caller: &Caller, now: DateTime<Utc>, created_at: DateTime<Utc>) -> Rules {
+fn rules(
+    ctx: &Context,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    country: Option<Country>,
+) -> Rules {
     Rules {
         environment: caller.environment,
         now,
         max_quantity: ctx.settings.max_quantity,
         created_at,
+        country,
     }
+}
+
+/// The country a body's `customer_phone` is read in: the organization's, read only when the
+/// number is not written with its country code (which needs none).
+async fn phone_country(
+    ctx: &Context,
+    caller: &Caller,
+    body: &Map<String, Value>,
+) -> Result<Option<Country>> {
+    let national = body
+        .get("customer_phone")
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.trim_start().starts_with('+'));
+    if !national {
+        return Ok(None);
+    }
+    let org = super::organizations::get(ctx, caller.organization_id).await?;
+    Ok(org.country.as_deref().and_then(Country::from_code))
 }
 
 /// Unknown fields are refused, so a misspelt field is never silently ignored.
@@ -52,7 +78,8 @@ pub async fn create(
     caller: &Caller,
     body: &Map<String, Value>,
 ) -> Result<CheckoutSession> {
-    let session = new_session(ctx, caller, body)?;
+    let country = phone_country(ctx, caller, body).await?;
+    let session = new_session(ctx, caller, body, country)?;
     insert(ctx, &session, None).await?;
     Ok(session)
 }
@@ -79,7 +106,8 @@ pub async fn create_once(
     if let Some(done) = replay(ctx, caller, key, &hash).await? {
         return Ok(done);
     }
-    let session = new_session(ctx, caller, body)?;
+    let country = phone_country(ctx, caller, body).await?;
+    let session = new_session(ctx, caller, body, country)?;
     let created = Stored {
         status: 201,
         body: serde_json::to_string(&session.view(&ctx.public_url, None))
@@ -111,6 +139,7 @@ fn new_session(
     ctx: &Context,
     caller: &Caller,
     body: &Map<String, Value>,
+    country: Option<Country>,
 ) -> Result<CheckoutSession> {
     let now = time::now();
     let mut errors = unknown_fields(body);
@@ -124,7 +153,7 @@ fn new_session(
         "is read-only",
     )?);
     let id = Uuid::new_v4();
-    let fields = SessionFields::parse(body, &rules(ctx, caller, now, now));
+    let fields = SessionFields::parse(body, &rules(ctx, caller, now, now, country));
     let fields = match fields {
         Ok(f) if errors.is_empty() => f,
         Ok(_) => return Err(Error::Invalid(errors)),
@@ -398,6 +427,7 @@ pub async fn update(
         return Err(Error::Invalid(errors));
     }
 
+    let country = phone_country(ctx, caller, patch).await?;
     let visible = |s: &CheckoutSession| caller.owns(s.organization_id, s.environment.as_str());
     let modified = modify(ctx, id, visible, async |session: &mut CheckoutSession| {
         let mut merged = session.writable_json();
@@ -405,8 +435,11 @@ pub async fn update(
             merged.insert(name.clone(), value.clone());
         }
         let now = time::now();
-        let fields = SessionFields::parse(&merged, &rules(ctx, caller, now, session.created_at))
-            .map_err(Error::Invalid)?;
+        let fields = SessionFields::parse(
+            &merged,
+            &rules(ctx, caller, now, session.created_at, country),
+        )
+        .map_err(Error::Invalid)?;
         if session.pending_payment_id.is_some() && !same_order(&session.fields, &fields) {
             return Err(Error::Conflict {
                 code: "payment_pending",

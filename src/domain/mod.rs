@@ -39,6 +39,7 @@ pub mod event;
 pub mod fields;
 pub mod money;
 pub mod payment;
+pub mod phone;
 pub mod pricing;
 pub mod provider;
 pub mod provider_account;

@@ -55,6 +55,7 @@ mod tests {
             now: now(),
             max_quantity: 99,
             created_at: now(),
+            country: None,
         };
         let fields = SessionFields::parse(fields.as_object().unwrap(), &rules).unwrap();
         CheckoutSession::open(

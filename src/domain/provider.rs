@@ -41,6 +41,12 @@ impl Provider {
     pub fn takes(self, currency: crate::domain::money::Currency) -> bool {
         match self {
             Provider::Wave | Provider::Orange => currency == crate::domain::money::Currency::Xof,
+            // Moov Africa's wallets are in the CFA francs of the countries it serves (XOF in
+            // Benin, Togo, Côte d'Ivoire, Burkina Faso, Niger, Mali; XAF in Gabon, Chad).
+            Provider::Moov => matches!(
+                currency,
+                crate::domain::money::Currency::Xof | crate::domain::money::Currency::Xaf
+            ),
             _ => true,
         }
     }

@@ -287,6 +287,7 @@ macro_rules! migrations {
             9 "closing reads" "0009_closing_reads",
             10 "endpoint health" "0010_endpoint_health",
             11 "provider data" "0011_provider_data",
+            12 "organization country" "0012_organization_country",
         )
     };
     ($dir:literal; $($version:literal $name:literal $file:literal,)+) => {

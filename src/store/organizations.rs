@@ -15,6 +15,9 @@ pub struct Organization {
     /// Space-separated origins allowed to embed the checkout page in a frame.
     pub allowed_origins: String,
     pub created_at: DateTime<Utc>,
+    /// Where it sells (ISO 3166-1 alpha-2, upper case): its customers' phone numbers are read
+    /// as dialled there. `None` until the operator sets it.
+    pub country: Option<String>,
 }
 
 /// A stored API key: its hash, never the key.
@@ -33,13 +36,14 @@ impl Store {
     pub async fn insert_organization(&self, org: &Organization) -> StoreResult<()> {
         on_pool!(self, write, |pool, d| {
             sqlx::query(
-                "INSERT INTO organizations (id, name, allowed_origins, created_at) \
-                 VALUES ($1, $2, $3, $4)",
+                "INSERT INTO organizations (id, name, allowed_origins, created_at, country) \
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(org.id)
             .bind(&org.name)
             .bind(&org.allowed_origins)
             .bind(org.created_at)
+            .bind(&org.country)
             .execute(&mut *pool)
             .await?;
         });
@@ -163,5 +167,21 @@ impl Store {
         ) == 1;
         self.cache.organizations.invalidate(&id);
         Ok(renamed)
+    }
+
+    /// Sets (or, with `None`, forgets) an organization's country. False when there is none.
+    pub async fn set_organization_country(
+        &self,
+        id: Uuid,
+        country: Option<&str>,
+    ) -> StoreResult<bool> {
+        let set = changed!(
+            self,
+            "UPDATE organizations SET country = $2 WHERE id = $1",
+            id,
+            country
+        ) == 1;
+        self.cache.organizations.invalidate(&id);
+        Ok(set)
     }
 }

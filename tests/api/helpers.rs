@@ -147,7 +147,7 @@ async fn spawn_app_configured(settings: Settings) -> TestApp {
 
 /// A new organization and a key of it, as the operator's CLI makes them.
 pub async fn new_organization(ctx: &Context, name: &str, env: Environment) -> (Uuid, String) {
-    let org = organizations::create(ctx, name, &[])
+    let org = organizations::create(ctx, name, &[], None)
         .await
         .expect("create organization");
     let (_, key) = organizations::create_key(ctx, org.id, env)

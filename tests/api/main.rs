@@ -22,6 +22,7 @@ mod orange_payments;
 mod page;
 mod page_payment;
 mod payments;
+mod phone_numbers;
 mod providers;
 mod qr_code_data;
 mod qr_codes;

@@ -269,6 +269,7 @@ async fn pages_carry_the_safety_headers(backend: Backend) {
             &app.ctx,
             "Framed shop",
             &["https://shop.example".into()],
+            None,
         )
         .await
         .unwrap();

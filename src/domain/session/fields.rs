@@ -98,6 +98,9 @@ pub struct Rules {
     pub max_quantity: i64,
     /// When the session was created, for the default `expires_at`.
     pub created_at: DateTime<Utc>,
+    /// The organization's country, where `customer_phone` written as dialled inside a country
+    /// is read; without it, the country of `qr_code_data`.
+    pub country: Option<crate::domain::phone::Country>,
 }
 
 impl SessionFields {
@@ -158,7 +161,6 @@ impl SessionFields {
         let public_description = optional!("public_description", |f| f.text(MAX_DESCRIPTION));
         let customer_name = optional!("customer_name", |f| f.text(MAX_TITLE));
         let customer_email = optional!("customer_email", parse_email);
-        let customer_phone = optional!("customer_phone", parse_phone);
         let customer_id = optional!("customer_id", |f| f.uuid());
         let metadata = optional!("metadata", parse_metadata);
         let success_url = optional!("success_url", |f| parse_url(f, rules.environment));
@@ -182,6 +184,13 @@ impl SessionFields {
         let qr_code_data = optional!("qr_code_data", |f| {
             QrCodeData::from_json(f.value).map_err(|e| payload_error(&e))
         });
+        let phone_country = rules.country.or_else(|| {
+            qr_code_data
+                .as_ref()
+                .and_then(QrCodeData::country_code)
+                .and_then(crate::domain::phone::Country::from_code)
+        });
+        let customer_phone = optional!("customer_phone", |f| parse_phone(f, phone_country));
         let spi_account_number = optional!("spi_account_number", parse_spi_account);
         let payment_link_id = optional!("payment_link_id", |f| f.uuid());
         let payment_request_id = optional!("payment_request_id", |f| f.uuid());
@@ -294,15 +303,13 @@ pub fn parse_email(f: Field<'_>) -> FieldResult<String> {
         .ok_or_else(|| f.error("must be an email address, e.g. awa@example.com"))
 }
 
-/// `+` then 8 to 15 digits (E.164); spaces between digit groups are dropped.
-pub fn parse_phone(f: Field<'_>) -> FieldResult<String> {
-    let s: String = f.str()?.chars().filter(|c| *c != ' ').collect();
-    let digits = s.strip_prefix('+').unwrap_or("");
-    if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(s)
-    } else {
-        Err(f.error("must be + and 8 to 15 digits, e.g. +2250700000000"))
-    }
+/// A phone number as a customer writes it (`07 07 07 07 07`, `+225 07 07 07 07 07`), read in
+/// `country` unless it starts with `+` or `00`, and stored in E.164 (see [`crate::domain::phone`]).
+pub fn parse_phone(
+    f: Field<'_>,
+    country: Option<crate::domain::phone::Country>,
+) -> FieldResult<String> {
+    crate::domain::phone::parse(f.str()?, country).map_err(|e| f.error(e.to_string()))
 }
 
 /// Absolute `https` URLs; `http` only to this machine, and only in test.

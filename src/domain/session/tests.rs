@@ -10,6 +10,7 @@ fn rules() -> Rules {
         now,
         max_quantity: 99,
         created_at: now,
+        country: None,
     }
 }
 
@@ -196,6 +197,33 @@ fn customer_details_are_checked() {
         "+2250700000000"
     );
     assert_eq!(fields_of(with("customer_id", json!("42"))), ["customer_id"]);
+}
+
+#[test]
+fn a_customer_phone_is_read_in_the_organizations_country_else_the_qr_codes() {
+    let body = with("customer_phone", json!("07 07 07 07 07"));
+    let in_ci = Rules {
+        country: crate::domain::phone::Country::from_code("CI"),
+        ..rules()
+    };
+    let fields = SessionFields::parse(body.as_object().unwrap(), &in_ci).unwrap();
+    assert_eq!(fields.customer_phone.as_deref(), Some("+2250707070707"));
+
+    let mut body = with("customer_phone", json!("77 123 45 67"));
+    body["qr_code_data"] = json!({
+        "alias": "3f1c2a9e-8b7d-4c5e-9a1b-2c3d4e5f6a7b", "country": "SN", "reference": "R1"
+    });
+    let fields = SessionFields::parse(body.as_object().unwrap(), &rules()).unwrap();
+    assert_eq!(fields.customer_phone.as_deref(), Some("+221771234567"));
+    // The organization's country comes first.
+    assert_eq!(
+        SessionFields::parse(body.as_object().unwrap(), &in_ci)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.field.as_str())
+            .collect::<Vec<_>>(),
+        ["customer_phone"]
+    );
 }
 
 #[test]

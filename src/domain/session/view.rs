@@ -80,8 +80,9 @@ pub struct SessionView<'a> {
     /// Prefills the customer's email; must be a valid address with a dotted domain.
     #[schema(max_length = 254, format = "email")]
     pub customer_email: Option<&'a str>,
-    /// Prefills the customer's phone: `+` and 8 to 15 digits (E.164). Spaces between digit groups are
-    /// accepted and dropped.
+    /// Prefills the customer's phone, returned in E.164. Given with its country code
+    /// (`+225 07 07 07 07 07`, `00225…`), or as dialled in the organization's country (else the
+    /// country of `qr_code_data`); a number that cannot be called is refused.
     #[schema(example = "+2250700000000")]
     pub customer_phone: Option<&'a str>,
     /// The merchant's customer id (UUID).

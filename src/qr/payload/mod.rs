@@ -248,6 +248,16 @@ fn required(
 }
 
 impl QrCodeData {
+    /// The country the code's merchant is in: a PI-SPI payee's, or an EMVCo payload's tag
+    /// `58` (ISO 3166-1 alpha-2); `None` for a link.
+    pub fn country_code(&self) -> Option<&str> {
+        match self {
+            QrCodeData::PiSpi(account) => Some(account.country.code()),
+            QrCodeData::Emv(emv) => emv.value(58),
+            QrCodeData::Link(_) => None,
+        }
+    }
+
     /// Checks a `qr_code_data` JSON value. Unknown keys are refused so that a
     /// typo (`refrence`) fails loudly instead of being ignored; `null` counts
     /// as absent.

@@ -11,10 +11,12 @@ use askama::Template;
 use uuid::Uuid;
 
 use super::assets::Assets;
+use super::details::{self, DetailsView, ProviderOption};
 use super::{PageRequest, html, not_found, render_page, see_other, session_id, store_failed};
 use crate::core::checkout::{self, PaymentForm};
 use crate::core::{Context, organizations, sessions};
 use crate::domain::money;
+use crate::domain::phone::Country;
 use crate::domain::provider::Provider;
 use crate::domain::session::{CheckoutSession, Environment, Status, redirect_url};
 use crate::web::html::Plain;
@@ -25,18 +27,6 @@ pub struct DiscountView<'a> {
     pub code: &'a str,
     pub amount: Plain<String>,
     pub applied: String,
-}
-
-pub struct ProviderOption<'a> {
-    pub code: Plain<&'static str>,
-    pub name: &'a Text,
-    pub checked: bool,
-}
-
-pub struct DetailsView<'a> {
-    pub name: &'a str,
-    pub email: &'a str,
-    pub phone: &'a str,
 }
 
 pub struct QrView<'a> {
@@ -79,6 +69,8 @@ pub struct CheckoutPage<'a> {
     notices: Vec<String>,
     errors: Vec<String>,
     payment_errors: Vec<String>,
+    /// The phone number's problem, shown beside its field.
+    phone_error: Option<String>,
     invalid: Invalid,
     allow_quantity: bool,
     max_quantity: i64,
@@ -138,6 +130,8 @@ pub struct FormState {
     pub errors: Vec<String>,
     /// Problems of the payment: details, provider, a declined payment.
     pub payment_errors: Vec<String>,
+    /// The phone number's problem, also shown beside its field.
+    pub phone_error: Option<String>,
     pub invalid: Invalid,
     pub notices: Vec<String>,
 }
@@ -316,27 +310,20 @@ pub async fn render(
         }
         _ => None,
     };
-    let details = match &form.details {
-        Some(f) => DetailsView {
-            name: &f.customer_name,
-            email: &f.customer_email,
-            phone: &f.customer_phone,
-        },
-        None => DetailsView {
-            name: session.fields.customer_name.as_deref().unwrap_or_default(),
-            email: session.fields.customer_email.as_deref().unwrap_or_default(),
-            phone: session.fields.customer_phone.as_deref().unwrap_or_default(),
-        },
-    };
-    let preferred = form_provider_choice(session, &offered);
-    let providers = offered
-        .iter()
-        .map(|&p| ProviderOption {
-            code: Plain::built(p.code()),
-            name: t.provider(p),
-            checked: Some(p) == preferred,
-        })
-        .collect();
+    // The country a number typed without its country code is read in, as far as the page
+    // knows before a provider is chosen.
+    let country = Country::of(org.country.as_deref()).or_else(|| {
+        Country::of(
+            session
+                .fields
+                .qr_code_data
+                .as_ref()
+                .and_then(|q| q.country_code()),
+        )
+    });
+    let typed = form.details.as_ref();
+    let details = details::details_view(session, typed, country);
+    let providers = details::provider_options(t, session, &offered, typed, country);
     // The page's own URLs: a session id, fixed paths and a fixed query string. Joined by hand:
     // `format!` costs more than the rest of building them.
     let mut id = Uuid::encode_buffer();
@@ -378,6 +365,7 @@ pub async fn render(
         notices: form.notices,
         errors: form.errors,
         payment_errors: form.payment_errors,
+        phone_error: form.phone_error,
         invalid: form.invalid,
         allow_quantity: session.fields.allow_quantity && !pending,
         max_quantity: ctx.settings.max_quantity,
@@ -426,18 +414,6 @@ fn test_mode_sandbox(
 ) -> bool {
     session.environment == crate::domain::session::Environment::Test
         && attempt.is_none_or(|a| a.account_id.is_none())
-}
-
-/// The provider to pre-select: the one chosen before, or the only one there is.
-fn form_provider_choice(session: &CheckoutSession, offered: &[Provider]) -> Option<Provider> {
-    let previous = session
-        .payment_provider
-        .as_deref()
-        .and_then(|p| p.parse().ok());
-    previous.filter(|p| offered.contains(p)).or(match offered {
-        [only] => Some(*only),
-        _ => None,
-    })
 }
 
 /// The session a page's path names, or the page to answer instead: not found for an unknown

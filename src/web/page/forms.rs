@@ -53,6 +53,7 @@ fn problem_messages(t: &Messages, problem: &Problem) -> Vec<String> {
                 Detail::Name => t.error_name.to_string(),
                 Detail::Email => t.error_email.to_string(),
                 Detail::Phone => t.error_phone.to_string(),
+                Detail::PhoneCountry => t.error_phone_country.to_string(),
                 Detail::PhoneRequired => t.error_phone_required.to_string(),
                 Detail::Provider => t.error_provider.to_string(),
             })
@@ -214,7 +215,11 @@ async fn respond(
                         match d {
                             Detail::Name => state.invalid.name = true,
                             Detail::Email => state.invalid.email = true,
-                            Detail::Phone | Detail::PhoneRequired => state.invalid.phone = true,
+                            Detail::Phone | Detail::PhoneCountry | Detail::PhoneRequired => {
+                                state.invalid.phone = true;
+                                state.phone_error =
+                                    problem_messages(page.t(), &Problem::Details(vec![*d])).pop();
+                            }
                             Detail::Provider => state.invalid.provider = true,
                         }
                     }

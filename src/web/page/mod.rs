@@ -4,6 +4,7 @@
 
 pub mod assets;
 mod checkout;
+mod details;
 mod forms;
 mod payment;
 
