@@ -30,10 +30,62 @@ fn request_id(req: &ServiceRequest) -> String {
         .unwrap_or_else(|| crate::domain::hex_string(&rand::random::<[u8; 16]>()))
 }
 
+/// Every API resource at each spelling lomi's clients use, and the one caisse serves it at.
+const RESOURCES: [(&str, &str); 9] = [
+    ("checkout_sessions", "checkout_sessions"),
+    ("checkout-sessions", "checkout_sessions"),
+    ("discount_coupons", "discount_coupons"),
+    ("discount-coupons", "discount_coupons"),
+    ("webhooks", "webhooks"),
+    ("products", "products"),
+    ("prices", "prices"),
+    ("payment_links", "payment_links"),
+    ("payment-links", "payment_links"),
+];
+
+/// The canonical path of an API request written another way: lomi's newer SDK says
+/// `/v1/checkout-sessions`, lomi's own server documents `/checkout-sessions` without `/v1`.
+/// `None` for a path that is already canonical or names no API resource (the page's
+/// `/checkout/…`, provider notifications at `/providers/…`, which keep their one spelling).
+pub fn canonical_api_path(path: &str) -> Option<String> {
+    let (versioned, rest) = match path.strip_prefix("/v1/") {
+        Some(rest) => (true, rest),
+        None => (false, path.strip_prefix('/')?),
+    };
+    let (first, tail) = match rest.split_once('/') {
+        Some((first, tail)) => (first, Some(tail)),
+        None => (rest, None),
+    };
+    let (_, canonical) = RESOURCES.iter().find(|(spelling, _)| *spelling == first)?;
+    if versioned && first == *canonical {
+        return None;
+    }
+    Some(match tail {
+        Some(tail) => ["/v1/", canonical, "/", tail].concat(),
+        None => ["/v1/", canonical].concat(),
+    })
+}
+
+/// Rewrites a request at another spelling of an API path to the canonical one, before routing.
+fn canonicalize(req: &mut ServiceRequest) {
+    let Some(path) = canonical_api_path(req.path()) else {
+        return;
+    };
+    let uri = match req.uri().query() {
+        Some(query) => [path.as_str(), "?", query].concat(),
+        None => path,
+    };
+    if let Ok(uri) = uri.parse::<actix_web::http::Uri>() {
+        req.match_info_mut().get_mut().update(&uri);
+        req.head_mut().uri = uri;
+    }
+}
+
 pub async fn request_context(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    canonicalize(&mut req);
     let id = request_id(&req);
     let started = Instant::now();
     let method = req.method().clone();
@@ -78,4 +130,36 @@ pub async fn request_context(
         );
     });
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_api_path;
+
+    #[test]
+    fn api_paths_are_served_at_every_spelling() {
+        for (path, canonical) in [
+            ("/v1/checkout-sessions", Some("/v1/checkout_sessions")),
+            ("/checkout-sessions", Some("/v1/checkout_sessions")),
+            (
+                "/checkout_sessions/abc/payments",
+                Some("/v1/checkout_sessions/abc/payments"),
+            ),
+            ("/v1/discount-coupons/x", Some("/v1/discount_coupons/x")),
+            ("/webhooks", Some("/v1/webhooks")),
+            ("/v1/payment-links", Some("/v1/payment_links")),
+            ("/payment_links", Some("/v1/payment_links")),
+            ("/v1/checkout-sessions/", Some("/v1/checkout_sessions/")),
+            ("/v1/checkout_sessions", None),
+            ("/v1/webhooks/x", None),
+            ("/checkout/abc", None),
+            ("/providers/wave/abc", None),
+            ("/v1/providers/wave", None),
+            ("/healthz", None),
+            ("/", None),
+            ("", None),
+        ] {
+            assert_eq!(canonical_api_path(path).as_deref(), canonical, "{path}");
+        }
+    }
 }

@@ -28,6 +28,7 @@ mod qr_code_data;
 mod qr_codes;
 mod receiver;
 mod sdk;
+mod spellings;
 mod wave_fake;
 mod wave_payments;
 mod webhooks;
