@@ -1,5 +1,7 @@
 //! The `caisse` command: the server (by default) and the operator's tools.
 
+mod cli;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -53,6 +55,16 @@ enum Command {
         #[command(subcommand)]
         action: CouponAction,
     },
+    /// Products, for an operator without code.
+    Product {
+        #[command(subcommand)]
+        action: cli::catalog::ProductAction,
+    },
+    /// Prices of products, for an operator without code.
+    Price {
+        #[command(subcommand)]
+        action: cli::catalog::PriceAction,
+    },
     /// Provider accounts: the credentials an organization takes payments with, per environment.
     Provider {
         #[command(subcommand)]
@@ -80,7 +92,7 @@ enum MasterKeyAction {
 
 /// The organization and environment an operator's command acts for.
 #[derive(clap::Args)]
-struct Owner {
+pub struct Owner {
     #[arg(long)]
     organization: Uuid,
     #[arg(long, default_value = "test", value_parser = ["test", "live"])]
@@ -89,7 +101,7 @@ struct Owner {
 
 impl Owner {
     /// The operator, acting for the organization; it must exist, and one that does not is named.
-    async fn caller(&self, ctx: &Context) -> Result<Caller, Box<dyn std::error::Error>> {
+    pub async fn caller(&self, ctx: &Context) -> Result<Caller, Box<dyn std::error::Error>> {
         let id = self.organization;
         match organizations::get(ctx, id).await {
             Ok(_) => Ok(Caller {
@@ -471,6 +483,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let coupon = caisse::core::coupons::create(&ctx, &caller, &object(body)).await?;
             println!("{}", coupon.id);
         }
+        Command::Product { action } => cli::catalog::product(&ctx, action).await?,
+        Command::Price { action } => cli::catalog::price(&ctx, action).await?,
         Command::Provider { action } => provider(&ctx, action).await?,
     }
     ctx.store.close().await;

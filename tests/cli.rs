@@ -338,7 +338,7 @@ async fn operator_commands_create_an_organization_a_key_and_a_session() {
 fn every_subcommand_has_help() {
     let ws = Workspace::new();
     let port = free_port();
-    let cases: [(&[&str], &[&str]); 8] = [
+    let cases: [(&[&str], &[&str]); 10] = [
         (
             &["--help"],
             &[
@@ -363,6 +363,20 @@ fn every_subcommand_has_help() {
         (
             &["organization", "create", "--help"],
             &["--name", "--allowed-origin", "--country"],
+        ),
+        (
+            &["product", "create", "--help"],
+            &["--organization", "--name", "--image-url"],
+        ),
+        (
+            &["price", "create", "--help"],
+            &[
+                "--product",
+                "--amount",
+                "--currency",
+                "--pay-what-you-want",
+                "--default",
+            ],
         ),
         (
             &["organization", "update", "--help"],
@@ -965,4 +979,82 @@ async fn an_operator_sets_an_organizations_country() {
     assert_eq!(status, 201, "read in Senegal once the caches let go");
     let out = ws.run(port, &[&update[..], &["--country", ""]].concat());
     assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// An operator makes a product and its price from the command line; a session made from the
+/// product through the API takes the price's amount and the product's name.
+#[tokio::test]
+async fn an_operator_makes_a_product_and_its_price() {
+    let ws = Workspace::new();
+    let http = client();
+    let port = free_port();
+    let mut server = ws.serve("serve", port, &["serve"], &[]);
+    server.wait_healthy(&http).await;
+    let out = ws.run(port, &["organization", "create", "--name", "Boutique"]);
+    let org = text(&out.stdout).trim().to_string();
+    let key = text(
+        &ws.run(port, &["key", "create", "--organization", &org])
+            .stdout,
+    )
+    .trim()
+    .to_string();
+    let out = ws.run(
+        port,
+        &[
+            "product",
+            "create",
+            "--organization",
+            &org,
+            "--name",
+            "Pagne wax",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let product = text(&out.stdout).trim().to_string();
+    let price = |extra: &[&str]| {
+        let mut args = vec![
+            "price",
+            "create",
+            "--organization",
+            &org,
+            "--product",
+            &product,
+            "--currency",
+            "XOF",
+        ];
+        args.extend_from_slice(extra);
+        ws.run(port, &args)
+    };
+    let out = price(&[
+        "--pay-what-you-want",
+        "--minimum",
+        "5000",
+        "--maximum",
+        "1000",
+    ]);
+    assert!(
+        !out.status.success(),
+        "the bounds are checked as the API checks them"
+    );
+    assert!(
+        text(&out.stderr).contains("maximum_amount"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = price(&["--amount", "10000", "--default"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s: Value = http
+        .post(server.url("/v1/checkout_sessions"))
+        .header("X-API-KEY", &key)
+        .json(&json!({"product_id": product}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (s["amount"].as_i64(), s["title"].as_str()),
+        (Some(10000), Some("Pagne wax"))
+    );
 }

@@ -2,6 +2,7 @@
 //! thin: they parse HTTP, call one function here, and render its result.
 
 pub mod attempts;
+pub mod catalog;
 pub mod checkout;
 pub mod coupons;
 pub mod input;

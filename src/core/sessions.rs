@@ -67,6 +67,33 @@ async fn phone_country(
     Ok(org.country.as_deref().and_then(Country::from_code))
 }
 
+/// A session's fields with a patch laid over them, priced again from the catalog when the
+/// patch names a price, a product, an amount or a currency and the session is made from a
+/// price: what the patch leaves out comes from the price as it is now.
+async fn repriced(
+    ctx: &Context,
+    caller: &Caller,
+    patch: &Map<String, Value>,
+    mut merged: Map<String, Value>,
+) -> Result<Map<String, Value>> {
+    const PRICED: [&str; 4] = ["price_id", "product_id", "amount", "currency_code"];
+    let named = |k: &str| merged.get(k).is_some_and(|v| !v.is_null());
+    if !PRICED.iter().any(|k| patch.contains_key(*k)) || !(named("price_id") || named("product_id"))
+    {
+        return Ok(merged);
+    }
+    for k in ["amount", "currency_code"] {
+        if !patch.contains_key(k) {
+            merged.remove(k);
+        }
+    }
+    // A new product without a new price means the product's default price.
+    if patch.contains_key("product_id") && !patch.contains_key("price_id") {
+        merged.remove("price_id");
+    }
+    super::catalog::priced(ctx, caller, merged).await
+}
+
 /// Unknown fields are refused, so a misspelt field is never silently ignored.
 fn unknown_fields(body: &Map<String, Value>) -> Vec<FieldError> {
     input::unknown_fields(body, &[WRITABLE, READ_ONLY], "a checkout session")
@@ -78,6 +105,7 @@ pub async fn create(
     caller: &Caller,
     body: &Map<String, Value>,
 ) -> Result<CheckoutSession> {
+    let body = &super::catalog::priced(ctx, caller, body.clone()).await?;
     let country = phone_country(ctx, caller, body).await?;
     let session = new_session(ctx, caller, body, country)?;
     insert(ctx, &session, None).await?;
@@ -106,6 +134,7 @@ pub async fn create_once(
     if let Some(done) = replay(ctx, caller, key, &hash).await? {
         return Ok(done);
     }
+    let body = &super::catalog::priced(ctx, caller, body.clone()).await?;
     let country = phone_country(ctx, caller, body).await?;
     let session = new_session(ctx, caller, body, country)?;
     let created = Stored {
@@ -434,6 +463,7 @@ pub async fn update(
         for (name, value) in patch.iter().filter(|(k, _)| WRITABLE.contains(&k.as_str())) {
             merged.insert(name.clone(), value.clone());
         }
+        let merged = repriced(ctx, caller, patch, merged).await?;
         let now = time::now();
         let fields = SessionFields::parse(
             &merged,

@@ -33,6 +33,7 @@ macro_rules! string_enum {
 
 pub mod address;
 pub mod apikey;
+pub mod catalog;
 pub mod coupon;
 pub mod csrf;
 pub mod event;

@@ -9,21 +9,14 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    SortOrder, Store, StoreError, StoreResult, changed, on_pool, ordered, read_optional, read_page,
+    Store, StoreError, StoreResult, changed, on_pool, ordered, read_optional, read_page,
     select_rows, taken,
 };
 use crate::domain::coupon::{Coupon, CouponCode, CouponFields, Discount, Percentage};
 use crate::domain::session::Environment;
 
 /// One page of an organization's coupons in one environment.
-#[derive(Debug, Clone)]
-pub struct CouponListQuery {
-    pub organization_id: Uuid,
-    pub environment: Environment,
-    pub sort: SortOrder,
-    pub limit: i64,
-    pub offset: i64,
-}
+pub type CouponListQuery = super::OwnedPage;
 
 #[derive(sqlx::FromRow)]
 struct CouponRow {

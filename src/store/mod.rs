@@ -6,6 +6,7 @@
 //! formatted into SQL.
 
 mod cache;
+mod catalog;
 mod changes;
 mod coupons;
 mod error;
@@ -288,6 +289,7 @@ macro_rules! migrations {
             10 "endpoint health" "0010_endpoint_health",
             11 "provider data" "0011_provider_data",
             12 "organization country" "0012_organization_country",
+            13 "catalog" "0013_catalog",
         )
     };
     ($dir:literal; $($version:literal $name:literal $file:literal,)+) => {
@@ -473,6 +475,16 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 /// A write's error, where a unique violation means `what` is taken.
+/// One page of what an organization owns in one environment (its coupons, products, prices).
+#[derive(Debug, Clone)]
+pub struct OwnedPage {
+    pub organization_id: Uuid,
+    pub environment: crate::domain::session::Environment,
+    pub sort: SortOrder,
+    pub limit: i64,
+    pub offset: i64,
+}
+
 fn taken(e: sqlx::Error, what: &'static str) -> StoreError {
     if is_unique_violation(&e) {
         StoreError::Conflict(what)

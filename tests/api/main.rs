@@ -7,6 +7,7 @@ mod orange;
 mod wave;
 
 mod attempts;
+mod catalog;
 mod checkout_sessions;
 mod concurrent_writes;
 mod coupons;

@@ -10,7 +10,7 @@ Usage:
 The SDK calls hyphenated paths (`/checkout-sessions`, `/discount-coupons`, `/payment-links`)
 under its `base_url`. The check points it at the server with `/v1` and without (lomi's own
 server documents paths without it) and, at each, lists and gets checkout sessions, discount
-coupons and webhooks, expects LomiNotFoundError for an unknown id and LomiAuthError for a bad
+coupons, webhooks and products, expects LomiNotFoundError for an unknown id and LomiAuthError for a bad
 key. The objects to get are made first over plain HTTP (the SDK only reads). It prints one line
 per step and exits 1 at the first failure.
 """
@@ -65,7 +65,8 @@ def main():
                   {"code": "SDK" + uuid.uuid4().hex[:8].upper(), "discount_type": "percentage",
                    "discount_percentage": 10})
     webhook = post(server, key, "/webhooks", {"url": "https://shop.example/hooks"})
-    print("ok   made a session, a coupon and a webhook over HTTP")
+    product = post(server, key, "/products", {"name": "Pagne wax"})
+    print("ok   made a session, a coupon, a webhook and a product over HTTP")
 
     for base in (f"{server}/v1", server):
         client = LomiClient(key, base_url=base)
@@ -83,6 +84,10 @@ def main():
         wid = webhook["webhook_id"]
         listed(step, client.webhooks.list(), "webhook_id", wid)
         check(step, client.webhooks.get(wid).get("url") == webhook["url"], "wrong webhook")
+        step = f"{base} products"
+        pid = product["product_id"]
+        listed(step, client.products.list(), "product_id", pid)
+        check(step, client.products.get(pid).get("name") == "Pagne wax", "wrong product")
         step = f"{base} errors"
         try:
             client.checkout_sessions.get(str(uuid.uuid4()))
@@ -94,7 +99,7 @@ def main():
             fail(step, "a wrong key was accepted")
         except LomiAuthError:
             pass
-        print(f"ok   {base}: sessions, coupons, webhooks, 404 and 401")
+        print(f"ok   {base}: sessions, coupons, webhooks, products, 404 and 401")
 
 
 if __name__ == "__main__":

@@ -345,7 +345,7 @@ pub fn parse_url(f: Field<'_>, environment: Environment) -> FieldResult<String> 
     }
 }
 
-fn parse_metadata(f: Field<'_>) -> FieldResult<Map<String, Value>> {
+pub fn parse_metadata(f: Field<'_>) -> FieldResult<Map<String, Value>> {
     let map = f.object()?;
     if map.len() > MAX_METADATA_KEYS {
         return Err(f.error(format!("must have at most {MAX_METADATA_KEYS} keys")));

@@ -18,7 +18,9 @@ use crate::qr::{PayloadError, QrCodeData};
 
 mod fields;
 mod view;
-pub use fields::{READ_ONLY, Rules, SessionFields, WRITABLE, parse_email, parse_phone, parse_url};
+pub use fields::{
+    READ_ONLY, Rules, SessionFields, WRITABLE, parse_email, parse_metadata, parse_phone, parse_url,
+};
 pub use view::SessionView;
 
 /// How long a session stays open when the merchant does not say.

@@ -22,10 +22,11 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::{IntoParams, Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
-use super::{checkout_sessions, discount_coupons, providers, webhooks};
+use super::{checkout_sessions, discount_coupons, products, providers, webhooks};
 use crate::core::input::Pagination;
 use crate::core::providers::AccountView;
 use crate::core::webhooks::{self as webhook_endpoints, DeliveryView, EndpointView};
+use crate::domain::catalog::{self, PriceView, ProductView};
 use crate::domain::coupon::{self, CouponView};
 use crate::domain::event::EventView;
 use crate::domain::payment::PaymentView;
@@ -56,6 +57,8 @@ const NO_PREFIX: &str = "";
         (name = "CheckoutSessions", description = "Checkout sessions and their hosted pages."),
         (name = "DiscountCoupons", description = "Codes customers apply on the checkout page \
             for a percentage or a fixed amount off."),
+        (name = "Catalog", description = "Products and their prices: a session made from a \
+            price takes its amount, currency and title from it."),
         (name = "Webhooks", description = "Endpoints that receive signed \
             `checkout_session.completed` and `checkout_session.expired` events, and their \
             delivery log."),
@@ -67,6 +70,7 @@ const NO_PREFIX: &str = "";
     nest(
         (path = NO_PREFIX, api = checkout_sessions::Api, tags = ["CheckoutSessions"]),
         (path = NO_PREFIX, api = discount_coupons::Api, tags = ["DiscountCoupons"]),
+        (path = NO_PREFIX, api = products::Api, tags = ["Catalog"]),
         (path = NO_PREFIX, api = webhooks::Api, tags = ["Webhooks"]),
         (path = NO_PREFIX, api = providers::Api, tags = ["Providers"]),
         (path = NO_PREFIX, api = Meta, tags = ["Meta"]),
@@ -189,7 +193,7 @@ fn add_common_responses(operation: &mut Operation) {
 
 /// The resources whose request bodies are their views: each schema's name and the fields a
 /// body may set, the parser's own list. Every other property of the view is read-only.
-fn resources() -> [(Cow<'static, str>, Vec<&'static str>); 3] {
+fn resources() -> [(Cow<'static, str>, Vec<&'static str>); 5] {
     let mut session: Vec<&str> = session::WRITABLE.to_vec();
     // A create may propose the session's id; it never changes afterwards.
     session.push("checkout_session_id");
@@ -197,6 +201,8 @@ fn resources() -> [(Cow<'static, str>, Vec<&'static str>); 3] {
         (SessionView::name(), session),
         (CouponView::name(), coupon::WRITABLE.to_vec()),
         (EndpointView::name(), webhook_endpoints::WRITABLE.to_vec()),
+        (ProductView::name(), catalog::PRODUCT_WRITABLE.to_vec()),
+        (PriceView::name(), catalog::PRICE_WRITABLE.to_vec()),
     ]
 }
 
@@ -329,6 +335,48 @@ body_schema!(
 );
 
 body_schema!(
+    /// The body of a product create.
+    ProductCreate = writable(
+        ProductView::schema(),
+        catalog::PRODUCT_WRITABLE,
+        "The body of a create. Absent or null fields take their defaults.",
+        &["name"],
+    )
+);
+
+body_schema!(
+    /// The body of a product update.
+    ProductUpdate = writable(
+        ProductView::schema(),
+        catalog::PRODUCT_WRITABLE,
+        "The body of an update: any writable field, each optional. Null clears an optional \
+         field; null `name` is 422.",
+        &[],
+    )
+);
+
+body_schema!(
+    /// The body of a price create.
+    PriceCreate = writable(
+        PriceView::schema(),
+        catalog::PRICE_WRITABLE,
+        "The body of a create. Absent or null fields take their defaults.",
+        &["product_id", "currency_code"],
+    )
+);
+
+body_schema!(
+    /// The body of a price update.
+    PriceUpdate = writable(
+        PriceView::schema(),
+        catalog::PRICE_WRITABLE,
+        "The body of an update: any writable field, each optional, checked with the stored ones \
+         as a whole. `product_id` cannot change.",
+        &[],
+    )
+);
+
+body_schema!(
     /// The body of a webhook endpoint's registration.
     WebhookEndpointCreate = writable(
         EndpointView::schema(),
@@ -430,6 +478,14 @@ list_schema!(
 list_schema!(
     /// A page of coupons.
     DiscountCouponList of CouponView<'static>
+);
+list_schema!(
+    /// A page of products.
+    ProductList of ProductView<'static>
+);
+list_schema!(
+    /// A page of prices.
+    PriceList of PriceView<'static>
 );
 list_schema!(
     /// Every webhook endpoint, in one page.
@@ -542,6 +598,8 @@ mod tests {
             session::READ_ONLY,
             coupon::READ_ONLY,
             webhook_endpoints::READ_ONLY,
+            catalog::PRODUCT_READ_ONLY,
+            catalog::PRICE_READ_ONLY,
         ];
         for ((name, writable), read_only) in resources().into_iter().zip(read_only_lists) {
             let Some(RefOr::T(Schema::Object(object))) = schemas.get(&*name) else {

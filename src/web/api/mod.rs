@@ -24,6 +24,7 @@ macro_rules! resource {
 pub mod checkout_sessions;
 pub mod discount_coupons;
 pub mod doc;
+pub mod products;
 pub mod providers;
 pub mod webhooks;
 
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(doc::document)
         .configure(checkout_sessions::routes)
         .configure(discount_coupons::routes)
+        .configure(products::routes)
         .configure(webhooks::routes)
         .configure(providers::routes);
 }
@@ -66,6 +68,14 @@ path_id!(
 path_id!(
     /// The `coupon_id`. A malformed id is 404, like an unknown one.
     CouponId { coupon_id } names "discount coupon"
+);
+path_id!(
+    /// The `product_id`. A malformed id is 404, like an unknown one.
+    ProductId { product_id } names "product"
+);
+path_id!(
+    /// The `price_id`. A malformed id is 404, like an unknown one.
+    PriceId { price_id } names "price"
 );
 path_id!(
     /// The `webhook_id`. A malformed id is 404, like an unknown one.

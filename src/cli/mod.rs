@@ -1,0 +1,3 @@
+//! Subcommands of the `caisse` command that have a file of their own.
+
+pub mod catalog;
