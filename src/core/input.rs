@@ -244,3 +244,79 @@ pub fn paging(limit: Option<&str>, offset: Option<&str>, sort: Option<&str>) -> 
         sort,
     })
 }
+
+/// The fields of `body` neither writable nor read-only, and the read-only ones that do not
+/// repeat what the server sets: a create's faults before its fields are read.
+pub fn create_faults(
+    body: &Map<String, Value>,
+    caller: &super::Caller,
+    writable: &[&str],
+    read_only: &[&str],
+    resource: &str,
+) -> Result<Vec<FieldError>> {
+    let mut errors = unknown_fields(body, &[writable, read_only], resource);
+    errors.extend(read_only_echoes(
+        body,
+        read_only,
+        caller,
+        |_, _| false,
+        "is read-only: the server sets it",
+    )?);
+    Ok(errors)
+}
+
+/// An update's faults before its fields are read: unknown fields, and read-only ones.
+pub fn update_faults(
+    patch: &Map<String, Value>,
+    writable: &[&str],
+    read_only: &[&str],
+    resource: &str,
+) -> Vec<FieldError> {
+    let mut errors = unknown_fields(patch, &[writable, read_only], resource);
+    errors.extend(
+        patch
+            .keys()
+            .filter(|k| read_only.contains(&k.as_str()))
+            .map(|k| FieldError::new(k.as_str(), "is read-only: the server sets it")),
+    );
+    errors
+}
+
+/// `errors` and the faults of a parse together, or what the parse gave when there are none.
+pub fn checked<T>(
+    errors: Vec<FieldError>,
+    parsed: std::result::Result<T, Vec<FieldError>>,
+) -> Result<T> {
+    match parsed {
+        Ok(v) if errors.is_empty() => Ok(v),
+        Ok(_) => Err(Error::Invalid(errors)),
+        Err(more) => Err(Error::Invalid(errors.into_iter().chain(more).collect())),
+    }
+}
+
+pub fn owned_page(
+    caller: &super::Caller,
+    params: &super::coupons::ListParams,
+) -> Result<crate::store::OwnedPage> {
+    let page = paging(
+        params.limit.as_deref(),
+        params.offset.as_deref(),
+        params.sort.as_deref(),
+    )?;
+    Ok(crate::store::OwnedPage {
+        organization_id: caller.organization_id,
+        environment: caller.environment,
+        sort: page.sort,
+        limit: page.limit,
+        offset: page.offset,
+    })
+}
+
+pub fn page_of<T>(q: &crate::store::OwnedPage, (items, total): (Vec<T>, i64)) -> Page<T> {
+    Page {
+        items,
+        limit: q.limit,
+        offset: q.offset,
+        total,
+    }
+}

@@ -9,6 +9,7 @@ pub mod input;
 pub mod limits;
 pub mod notifications;
 pub mod organizations;
+pub mod payment_links;
 pub mod payments;
 pub mod providers;
 pub mod sessions;

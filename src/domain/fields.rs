@@ -132,6 +132,46 @@ fn integral(n: &Number) -> Option<i64> {
     (f.fract() == 0.0 && f.abs() <= EXACT).then_some(f as i64)
 }
 
+/// Reads the fields of a body one by one, keeping every fault: each field is parsed when it is
+/// present and not null, and a fault is kept once per field.
+pub struct Reader<'a> {
+    body: &'a serde_json::Map<String, Value>,
+    pub errors: Vec<FieldError>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(body: &'a serde_json::Map<String, Value>) -> Reader<'a> {
+        Reader {
+            body,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn optional<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl FnOnce(Field<'a>) -> Result<T, FieldError>,
+    ) -> Option<T> {
+        let value = self.body.get(name).filter(|v| !v.is_null())?;
+        parse(Field::new(name, value))
+            .map_err(|e| self.errors.push(e))
+            .ok()
+    }
+
+    pub fn require<T>(&mut self, name: &str, value: Option<T>, why: &str) -> Option<T> {
+        if value.is_none() && !self.errors.iter().any(|e| e.field == name) {
+            self.errors.push(FieldError::new(name, why));
+        }
+        value
+    }
+
+    pub fn refuse(&mut self, name: &str, why: impl Into<String>) {
+        if !self.errors.iter().any(|e| e.field == name) {
+            self.errors.push(FieldError::new(name, why));
+        }
+    }
+}
+
 /// How a JSON value is named in an error message.
 pub fn kind(v: &Value) -> &'static str {
     match v {

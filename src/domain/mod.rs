@@ -40,6 +40,7 @@ pub mod event;
 pub mod fields;
 pub mod money;
 pub mod payment;
+pub mod payment_link;
 pub mod phone;
 pub mod pricing;
 pub mod provider;

@@ -193,6 +193,84 @@ pub fn format(amount: i64, currency: Currency, locale: &Locale) -> String {
     out
 }
 
+/// An amount as a customer types it in the currency's main unit (`5 000`, `5000`, `12,50`,
+/// `12.50`, `1,234.50`), in the smallest unit: 500 000 for `5 000` F CFA is never read, since
+/// the CFA francs have no decimals. Digits may be grouped by threes with spaces, dots, commas
+/// or apostrophes; the last `.` or `,` is the decimal mark when the currency has decimals and
+/// at most that many digits follow it. `None` for anything else, or an amount outside 1 to
+/// [`MAX_AMOUNT`].
+pub fn parse_major(text: &str, currency: Currency) -> Option<i64> {
+    let text: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
+        .collect();
+    let exponent = currency.exponent() as usize;
+    let (whole, fraction) = match text.rfind(['.', ',']) {
+        Some(at) if exponent > 0 && (1..=exponent).contains(&(text.len() - at - 1)) => {
+            (&text[..at], &text[at + 1..])
+        }
+        _ => (text.as_str(), ""),
+    };
+    let mut groups = whole.split(['.', ',', '\'']);
+    let first = groups.next()?;
+    let rest: Vec<&str> = groups.collect();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(first)
+        || (!rest.is_empty() && first.len() > 3)
+        || rest.iter().any(|g| g.len() != 3 || !digits(g))
+        || (!fraction.is_empty() && !digits(fraction))
+    {
+        return None;
+    }
+    let whole: i64 = [first]
+        .into_iter()
+        .chain(rest)
+        .collect::<String>()
+        .parse()
+        .ok()?;
+    let fraction: i64 = format!("{fraction:0<exponent$}").parse().unwrap_or(0);
+    let amount = whole
+        .checked_mul(10_i64.pow(exponent as u32))?
+        .checked_add(fraction)?;
+    (1..=MAX_AMOUNT).contains(&amount).then_some(amount)
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_read_as_customers_type_them() {
+        for (typed, currency, amount) in [
+            ("5000", Currency::Xof, Some(5000)),
+            ("5 000", Currency::Xof, Some(5000)),
+            ("5\u{202f}000", Currency::Xof, Some(5000)),
+            ("5.000", Currency::Xof, Some(5000)),
+            ("1 250 000", Currency::Xaf, Some(1_250_000)),
+            ("12,50", Currency::Usd, Some(1250)),
+            ("12.5", Currency::Eur, Some(1250)),
+            ("1,234.50", Currency::Usd, Some(123_450)),
+            ("12", Currency::Usd, Some(1200)),
+            ("5,50", Currency::Xof, None),
+            ("50 00", Currency::Xof, Some(5000)),
+            ("5,0000", Currency::Xof, None),
+            ("12.505", Currency::Usd, Some(1_250_500)),
+            ("0", Currency::Xof, None),
+            ("-5", Currency::Xof, None),
+            ("cinq", Currency::Xof, None),
+            ("", Currency::Xof, None),
+            ("99999999999999999999", Currency::Xof, None),
+        ] {
+            assert_eq!(
+                parse_major(typed, currency),
+                amount,
+                "{typed:?} {currency:?}"
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod format_tests {
     use super::*;

@@ -12,6 +12,7 @@ mod coupons;
 mod error;
 mod group_commit;
 mod organizations;
+mod payment_links;
 mod payment_reads;
 mod payments;
 mod provider_accounts;
@@ -290,6 +291,7 @@ macro_rules! migrations {
             11 "provider data" "0011_provider_data",
             12 "organization country" "0012_organization_country",
             13 "catalog" "0013_catalog",
+            14 "payment links" "0014_payment_links",
         )
     };
     ($dir:literal; $($version:literal $name:literal $file:literal,)+) => {

@@ -22,6 +22,7 @@ mod orange_fake;
 mod orange_payments;
 mod page;
 mod page_payment;
+mod payment_links;
 mod payments;
 mod phone_numbers;
 mod providers;

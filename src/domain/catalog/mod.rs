@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::fields::{Field, FieldError};
+use super::fields::{Field, FieldError, Reader};
 use super::money::{Currency, MAX_AMOUNT};
 use super::session::{Environment, MAX_DESCRIPTION, MAX_TITLE, parse_metadata, parse_url};
 
@@ -107,46 +107,7 @@ pub struct Price {
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
-/// Reads optional fields of `body` into `errors`-collecting parsers, as sessions and coupons do.
-struct Reader<'a> {
-    body: &'a Map<String, Value>,
-    errors: Vec<FieldError>,
-}
-
-impl<'a> Reader<'a> {
-    fn new(body: &'a Map<String, Value>) -> Reader<'a> {
-        Reader {
-            body,
-            errors: Vec::new(),
-        }
-    }
-
-    fn optional<T>(
-        &mut self,
-        name: &'static str,
-        parse: impl FnOnce(Field<'a>) -> Result<T, FieldError>,
-    ) -> Option<T> {
-        let value = self.body.get(name).filter(|v| !v.is_null())?;
-        parse(Field::new(name, value))
-            .map_err(|e| self.errors.push(e))
-            .ok()
-    }
-
-    fn require<T>(&mut self, name: &str, value: Option<T>, why: &str) -> Option<T> {
-        if value.is_none() && !self.errors.iter().any(|e| e.field == name) {
-            self.errors.push(FieldError::new(name, why));
-        }
-        value
-    }
-
-    fn refuse(&mut self, name: &str, why: impl Into<String>) {
-        if !self.errors.iter().any(|e| e.field == name) {
-            self.errors.push(FieldError::new(name, why));
-        }
-    }
-}
-
-fn amount_field(f: Field<'_>) -> Result<i64, FieldError> {
+pub(crate) fn amount_field(f: Field<'_>) -> Result<i64, FieldError> {
     f.integer_in(1, MAX_AMOUNT).map_err(|_| {
         f.error(format!(
             "must be a whole number of the currency's smallest unit, from 1 to {MAX_AMOUNT}"

@@ -51,7 +51,7 @@ pub fn fits_in_qr(payload: &str) -> bool {
     encode(payload).is_ok()
 }
 
-fn encode(payload: &str) -> Result<QrCode, RenderError> {
+pub(crate) fn encode(payload: &str) -> Result<QrCode, RenderError> {
     let too_long = || RenderError::TooLong {
         bytes: payload.len(),
     };

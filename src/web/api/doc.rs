@@ -22,7 +22,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::{IntoParams, Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
-use super::{checkout_sessions, discount_coupons, products, providers, webhooks};
+use super::{checkout_sessions, discount_coupons, payment_links, products, providers, webhooks};
 use crate::core::input::Pagination;
 use crate::core::providers::AccountView;
 use crate::core::webhooks::{self as webhook_endpoints, DeliveryView, EndpointView};
@@ -30,6 +30,7 @@ use crate::domain::catalog::{self, PriceView, ProductView};
 use crate::domain::coupon::{self, CouponView};
 use crate::domain::event::EventView;
 use crate::domain::payment::PaymentView;
+use crate::domain::payment_link::{self, LinkView};
 use crate::domain::provider_account::{self, Absent, Kind, PROVIDERS};
 use crate::domain::session::{self, SessionView};
 use crate::web::error::ErrorBody;
@@ -59,6 +60,8 @@ const NO_PREFIX: &str = "";
             for a percentage or a fixed amount off."),
         (name = "Catalog", description = "Products and their prices: a session made from a \
             price takes its amount, currency and title from it."),
+        (name = "PaymentLinks", description = "Reusable links a merchant shares in a chat or \
+            on a poster: each customer who opens one gets a checkout session of their own."),
         (name = "Webhooks", description = "Endpoints that receive signed \
             `checkout_session.completed` and `checkout_session.expired` events, and their \
             delivery log."),
@@ -71,6 +74,7 @@ const NO_PREFIX: &str = "";
         (path = NO_PREFIX, api = checkout_sessions::Api, tags = ["CheckoutSessions"]),
         (path = NO_PREFIX, api = discount_coupons::Api, tags = ["DiscountCoupons"]),
         (path = NO_PREFIX, api = products::Api, tags = ["Catalog"]),
+        (path = NO_PREFIX, api = payment_links::Api, tags = ["PaymentLinks"]),
         (path = NO_PREFIX, api = webhooks::Api, tags = ["Webhooks"]),
         (path = NO_PREFIX, api = providers::Api, tags = ["Providers"]),
         (path = NO_PREFIX, api = Meta, tags = ["Meta"]),
@@ -193,7 +197,7 @@ fn add_common_responses(operation: &mut Operation) {
 
 /// The resources whose request bodies are their views: each schema's name and the fields a
 /// body may set, the parser's own list. Every other property of the view is read-only.
-fn resources() -> [(Cow<'static, str>, Vec<&'static str>); 5] {
+fn resources() -> [(Cow<'static, str>, Vec<&'static str>); 6] {
     let mut session: Vec<&str> = session::WRITABLE.to_vec();
     // A create may propose the session's id; it never changes afterwards.
     session.push("checkout_session_id");
@@ -203,6 +207,7 @@ fn resources() -> [(Cow<'static, str>, Vec<&'static str>); 5] {
         (EndpointView::name(), webhook_endpoints::WRITABLE.to_vec()),
         (ProductView::name(), catalog::PRODUCT_WRITABLE.to_vec()),
         (PriceView::name(), catalog::PRICE_WRITABLE.to_vec()),
+        (LinkView::name(), payment_link::WRITABLE.to_vec()),
     ]
 }
 
@@ -377,6 +382,27 @@ body_schema!(
 );
 
 body_schema!(
+    /// The body of a payment link create.
+    PaymentLinkCreate = writable(
+        LinkView::schema(),
+        payment_link::WRITABLE,
+        "The body of a create. Absent or null fields take their defaults.",
+        &[],
+    )
+);
+
+body_schema!(
+    /// The body of a payment link update.
+    PaymentLinkUpdate = writable(
+        LinkView::schema(),
+        payment_link::WRITABLE,
+        "The body of an update: any writable field, each optional, checked with the stored ones \
+         as a whole.",
+        &[],
+    )
+);
+
+body_schema!(
     /// The body of a webhook endpoint's registration.
     WebhookEndpointCreate = writable(
         EndpointView::schema(),
@@ -486,6 +512,10 @@ list_schema!(
 list_schema!(
     /// A page of prices.
     PriceList of PriceView<'static>
+);
+list_schema!(
+    /// A page of payment links.
+    PaymentLinkList of LinkView<'static>
 );
 list_schema!(
     /// Every webhook endpoint, in one page.
@@ -600,6 +630,7 @@ mod tests {
             webhook_endpoints::READ_ONLY,
             catalog::PRODUCT_READ_ONLY,
             catalog::PRICE_READ_ONLY,
+            payment_link::READ_ONLY,
         ];
         for ((name, writable), read_only) in resources().into_iter().zip(read_only_lists) {
             let Some(RefOr::T(Schema::Object(object))) = schemas.get(&*name) else {

@@ -24,6 +24,7 @@ macro_rules! resource {
 pub mod checkout_sessions;
 pub mod discount_coupons;
 pub mod doc;
+pub mod payment_links;
 pub mod products;
 pub mod providers;
 pub mod webhooks;
@@ -33,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(checkout_sessions::routes)
         .configure(discount_coupons::routes)
         .configure(products::routes)
+        .configure(payment_links::routes)
         .configure(webhooks::routes)
         .configure(providers::routes);
 }
@@ -76,6 +78,10 @@ path_id!(
 path_id!(
     /// The `price_id`. A malformed id is 404, like an unknown one.
     PriceId { price_id } names "price"
+);
+path_id!(
+    /// The `link_id`. A malformed id is 404, like an unknown one.
+    LinkId { link_id } names "payment link"
 );
 path_id!(
     /// The `webhook_id`. A malformed id is 404, like an unknown one.

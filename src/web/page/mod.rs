@@ -6,7 +6,9 @@ pub mod assets;
 mod checkout;
 mod details;
 mod forms;
+mod link;
 mod payment;
+mod poster;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue, SET_COOKIE};
@@ -216,5 +218,7 @@ pub fn session_id(raw: &str) -> Option<Uuid> {
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     checkout::routes(cfg);
     forms::routes(cfg);
+    link::routes(cfg);
+    poster::routes(cfg);
     payment::routes(cfg);
 }
