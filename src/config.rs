@@ -64,6 +64,11 @@ pub struct Settings {
     #[arg(long, env = "CAISSE_ORANGE_API_URL", default_value = crate::adapters::orange::DEFAULT_API_URL, global = true)]
     pub orange_api_url: String,
 
+    /// MTN MoMo's Collection API, live (change it only to reach a test double of it); accounts
+    /// with `target_environment=sandbox` reach MTN's sandbox host while it is the default.
+    #[arg(long, env = "CAISSE_MTN_API_URL", default_value = crate::adapters::mtn::DEFAULT_API_URL, global = true)]
+    pub mtn_api_url: String,
+
     /// Requests a second each API key may make (and as many at once), per node; past it, 429
     /// with `Retry-After`. `0` turns the limit off (benchmarks).
     #[arg(

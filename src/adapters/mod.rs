@@ -18,7 +18,10 @@
 //!   notification URL naming it ([`Attempt::notify_url`]), `verify` compares the token with
 //!   the one kept for that payment, and a notification that matches is only a hint
 //!   ([`Says::Hint`]): core then reads the payment's status, and only that read settles it.
+//!   MTN's callbacks carry no token at all: taken only at the payment's own URL, they are
+//!   hints too.
 
+pub mod mtn;
 pub mod orange;
 pub mod sandbox;
 pub mod wave;
@@ -38,6 +41,7 @@ use crate::domain::session::CheckoutSession;
 pub struct Registry {
     wave: wave::Wave,
     orange: orange::Orange,
+    mtn: mtn::Mtn,
 }
 
 impl Registry {
@@ -45,6 +49,7 @@ impl Registry {
         Registry {
             wave: wave::Wave::new(&settings.wave_api_url),
             orange: orange::Orange::new(&settings.orange_api_url),
+            mtn: mtn::Mtn::new(&settings.mtn_api_url),
         }
     }
 
@@ -88,6 +93,7 @@ impl Registry {
         match provider {
             crate::domain::provider::Provider::Wave => Some(&self.wave),
             crate::domain::provider::Provider::Orange => Some(&self.orange),
+            crate::domain::provider::Provider::Mtn => Some(&self.mtn),
             _ => None,
         }
     }

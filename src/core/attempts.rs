@@ -127,10 +127,14 @@ pub async fn start(
         if let Some(pending) = session.pending_payment_id {
             match ctx.store.payment(pending).await? {
                 // The same attempt again, unless its start went unanswered: then this is the
-                // customer's "try again", and a new attempt replaces it.
+                // customer's "try again", and a new attempt replaces it. An answered start
+                // left where to send the customer, or what its adapter keeps (MTN's, whose
+                // customer stays here).
                 Some(p)
                     if p.provider == provider
-                        && (p.redirect_url.is_some() || p.account_id.is_none()) =>
+                        && (p.redirect_url.is_some()
+                            || p.provider_data.is_some()
+                            || p.account_id.is_none()) =>
                 {
                     return Ok(again(&p));
                 }

@@ -37,16 +37,17 @@ impl Provider {
 
     /// Whether the provider takes payments in `currency`. Wave's Checkout API names XOF only
     /// (`src/adapters/wave.rs`), and so does caisse's Orange Money Web Payment, whose West
-    /// African accounts are in XOF (`src/adapters/orange.rs`); the others are not limited here.
+    /// African accounts are in XOF (`src/adapters/orange.rs`); MTN MoMo takes the currencies of
+    /// its West and Central African markets, XOF and XAF (`src/adapters/mtn.rs`); the others
+    /// are not limited here.
     pub fn takes(self, currency: crate::domain::money::Currency) -> bool {
+        use crate::domain::money::Currency;
         match self {
-            Provider::Wave | Provider::Orange => currency == crate::domain::money::Currency::Xof,
+            Provider::Wave | Provider::Orange => currency == Currency::Xof,
             // Moov Africa's wallets are in the CFA francs of the countries it serves (XOF in
             // Benin, Togo, Côte d'Ivoire, Burkina Faso, Niger, Mali; XAF in Gabon, Chad).
-            Provider::Moov => matches!(
-                currency,
-                crate::domain::money::Currency::Xof | crate::domain::money::Currency::Xaf
-            ),
+            Provider::Moov => matches!(currency, Currency::Xof | Currency::Xaf),
+            Provider::Mtn => matches!(currency, Currency::Xof | Currency::Xaf),
             _ => true,
         }
     }
@@ -181,6 +182,13 @@ mod tests {
                 assert!(!p.takes(*c), "{p} {c:?}");
             }
         }
+    }
+
+    #[test]
+    fn mtn_momo_takes_xof_and_xaf_only() {
+        use crate::domain::money::Currency;
+        assert!(Provider::Mtn.takes(Currency::Xof) && Provider::Mtn.takes(Currency::Xaf));
+        assert!(!Provider::Mtn.takes(Currency::Usd) && !Provider::Mtn.takes(Currency::Eur));
     }
 
     #[test]

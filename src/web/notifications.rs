@@ -9,7 +9,7 @@
 //! at warn without its body. A store outage is 503, so the provider sends it again.
 
 use actix_web::web::{self, Bytes, Data, Path};
-use actix_web::{HttpRequest, HttpResponse, post};
+use actix_web::{HttpRequest, HttpResponse, post, put};
 use uuid::Uuid;
 
 use crate::core::{Context, notifications};
@@ -30,14 +30,35 @@ async fn notify(
 }
 
 /// `POST /providers/{code}/{account_id}/{payment}`: one payment's notifications, for providers
-/// that take a notification URL per payment (Orange's `notif_url`); `payment` is its short id.
-/// An id that is no payment of the account's is refused like a wrong token.
+/// that take a notification URL per payment (Orange's `notif_url`, MTN's `X-Callback-Url`);
+/// `payment` is its short id. An id that is no payment of the account's is refused like a
+/// wrong token.
 #[post("/providers/{code}/{account_id}/{payment}")]
 async fn notify_payment(
     ctx: Data<Context>,
     req: HttpRequest,
     path: Path<(String, String, String)>,
     body: Bytes,
+) -> HttpResponse {
+    payment_notice(&ctx, &req, path, &body).await
+}
+
+/// The same with `PUT`, which MTN also sends its callbacks with.
+#[put("/providers/{code}/{account_id}/{payment}")]
+async fn notify_payment_put(
+    ctx: Data<Context>,
+    req: HttpRequest,
+    path: Path<(String, String, String)>,
+    body: Bytes,
+) -> HttpResponse {
+    payment_notice(&ctx, &req, path, &body).await
+}
+
+async fn payment_notice(
+    ctx: &Context,
+    req: &HttpRequest,
+    path: Path<(String, String, String)>,
+    body: &[u8],
 ) -> HttpResponse {
     let (code, raw_id, raw_payment) = path.into_inner();
     let Ok(account_id) = Uuid::parse_str(&raw_id) else {
@@ -48,7 +69,7 @@ async fn notify_payment(
             "a provider notification named no payment; nothing changed");
         return HttpResponse::Unauthorized().finish();
     };
-    answer(&ctx, &req, &code, account_id, Some(payment_id), &body).await
+    answer(ctx, req, &code, account_id, Some(payment_id), body).await
 }
 
 async fn answer(
@@ -80,5 +101,7 @@ async fn answer(
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(notify).service(notify_payment);
+    cfg.service(notify)
+        .service(notify_payment)
+        .service(notify_payment_put);
 }
