@@ -54,6 +54,21 @@
     });
   }
 
+  // The time left to approve a mobile-money prompt, counted down from what the server said.
+  document.querySelectorAll("[data-seconds-left]").forEach(function (clock) {
+    var left = Number(clock.getAttribute("data-seconds-left"));
+    var shown = clock.querySelector("[data-remaining]");
+    if (!(left >= 0) || !shown) return;
+    var end = Date.now() + left * 1000;
+    function tick() {
+      var secs = Math.max(0, Math.round((end - Date.now()) / 1000));
+      var s = secs % 60;
+      shown.textContent = Math.floor(secs / 60) + ":" + (s < 10 ? "0" : "") + s;
+      if (secs > 0) setTimeout(tick, 1000);
+    }
+    tick();
+  });
+
   var poll = document.querySelector("[data-poll]");
   if (!poll) return;
   var url = poll.getAttribute("data-poll");
@@ -64,9 +79,10 @@
     fetch(url, { cache: "no-store", credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (s) {
-        if (s && s.status !== "open" && s.redirect_url) {
+        if (s && s.redirect_url) {
           if (s.status === "completed") tell("completed");
-          window.location.assign(s.redirect_url);
+          // An attempt that ended while the session is open: the page again, as it was asked.
+          window.location.assign(s.status === "open" ? s.redirect_url + window.location.search : s.redirect_url);
           return;
         }
         setTimeout(check, 2000);

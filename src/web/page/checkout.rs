@@ -17,6 +17,7 @@ use crate::core::checkout::{self, PaymentForm};
 use crate::core::{Context, organizations, sessions};
 use crate::domain::money;
 use crate::domain::phone::Country;
+use crate::domain::payment::PaymentStatus;
 use crate::domain::provider::Provider;
 use crate::domain::session::{CheckoutSession, Environment, Status, redirect_url};
 use crate::web::html::Plain;
@@ -86,6 +87,8 @@ pub struct CheckoutPage<'a> {
     continue_to: Option<(Plain<String>, String)>,
     /// Whether the attempt under way is the test sandbox's, which the page's buttons settle.
     sandbox: bool,
+    /// An MTN MoMo request waiting for the payer's approval on the phone.
+    momo: Option<super::payment::MomoPrompt>,
     qr: Option<QrView<'a>>,
     spi_account: Option<String>,
     free: bool,
@@ -201,7 +204,7 @@ pub async fn render(
     assets: &Assets,
     req: &HttpRequest,
     session: &CheckoutSession,
-    form: FormState,
+    mut form: FormState,
     status: StatusCode,
 ) -> HttpResponse {
     let page = PageRequest::from_request(req, Some(session.fields.currency));
@@ -295,6 +298,21 @@ pub async fn render(
         },
         None => None,
     };
+    // What became of the last MTN MoMo request, in the customer's words, once it failed.
+    if !pending && chosen == Some(Provider::Mtn) && form.payment_errors.is_empty() {
+        match ctx.store.latest_payment(session.id).await {
+            Ok(Some(p)) if p.provider == Provider::Mtn && p.status == PaymentStatus::Failed => {
+                if let (Some(code), Some(message)) = (&p.failure_code, &p.failure_message)
+                    && code != "provider_refused"
+                {
+                    let words = super::payment::momo_failure(t, code, message);
+                    form.payment_errors.push(words);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => return store_failed(req, assets, &e, Some(session.id)),
+        }
+    }
     let show_qr = pos || chosen == Some(Provider::Spi);
     let total = fmt(totals.total);
     let qr = match (&session.qr_payload, show_qr) {
@@ -385,6 +403,9 @@ pub async fn render(
             Some((Plain::built(url), label))
         }),
         sandbox: test_mode_sandbox(session, attempt.as_ref()),
+        momo: attempt.as_ref().and_then(|a| {
+            super::payment::momo_prompt(t, session, a, &fmt(a.amount), chrono::Utc::now())
+        }),
         qr,
         spi_account: session
             .fields
@@ -399,7 +420,11 @@ pub async fn render(
             .cancel_url
             .as_ref()
             .map(|_| Plain::built([&base, "/cancel", page.qs()].concat())),
-        status_url: Plain::built([&base, "/status"].concat()),
+        // A page waiting for an attempt names it, to be told when it ends.
+        status_url: Plain::built(match &attempt {
+            Some(a) => format!("{base}/status?payment={}", a.id),
+            None => [&base, "/status"].concat(),
+        }),
         lang_links,
         action_base: Plain::built(base),
     };

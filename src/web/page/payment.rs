@@ -13,24 +13,34 @@ use super::checkout::{FormState, load, render};
 use super::forms::{Posted, page_forms};
 use super::{PageRequest, see_other, session_id, store_failed};
 use crate::core::{Context, attempts, sessions};
+use crate::domain::payment::Payment;
 use crate::domain::provider::Provider;
-use crate::domain::session::{Environment, Status, redirect_url};
+use crate::domain::session::{CheckoutSession, Environment, Status, redirect_url};
 use crate::store::Settled;
 use crate::web::error::RETRY_AFTER_SECS;
+use crate::web::i18n::{Messages, fill};
+use chrono::{DateTime, Utc};
 
 /// `{"status", "redirect_url"}`: where the page should go once the session is no longer open —
-/// the merchant's success URL, or the page itself (which shows the receipt or the expiry).
+/// the merchant's success URL, or the page itself (which shows the receipt or the expiry). A
+/// page waiting for one attempt names it (`?payment=<id>`), and is sent back to the page once
+/// that attempt is no longer under way (it failed, or ended), to show what became of it.
 #[get("/checkout/{id}/status")]
-async fn status(ctx: Data<Context>, id: Path<String>) -> HttpResponse {
+async fn status(ctx: Data<Context>, req: HttpRequest, id: Path<String>) -> HttpResponse {
     let session = match session_id(&id) {
         Some(id) => sessions::current(&ctx, id).await,
         None => Ok(None),
     };
+    let waited: Option<uuid::Uuid> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "payment")
+        .and_then(|(_, v)| v.parse().ok());
     let no_store = ("Cache-Control", "no-store");
     match session {
         Ok(Some(s)) => {
             let redirect = match (s.status, &s.fields.success_url) {
-                (Status::Open, _) => None,
+                (Status::Open, _) => waited
+                    .filter(|w| s.pending_payment_id != Some(*w))
+                    .map(|_| format!("/checkout/{}", s.id)),
                 (Status::Completed, Some(url)) => Some(redirect_url(url, s.id)),
                 _ => Some(format!("/checkout/{}", s.id)),
             };
@@ -239,4 +249,72 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(qr_png)
         .service(qr_svg)
         .service(sandbox);
+}
+
+/// What the page says while an MTN MoMo request waits for the payer: approve the amount on
+/// this number; where to find the request without a prompt; the time left to approve.
+pub struct MomoPrompt {
+    pub instructions: String,
+    pub no_prompt: String,
+    pub time_left: String,
+    /// `m:ss` left to approve, and the same in seconds for the page's script.
+    pub remaining: String,
+    pub seconds_left: i64,
+}
+
+/// The MoMo menu's USSD code of a target environment's network, where a request not prompted
+/// for can be approved (MTN Côte d'Ivoire's own request SMS names `*133#`; Benin's `*880#` and
+/// Cameroon's `*126#` as payment apps of those countries show them). `None`: a generic text.
+pub fn momo_ussd(target_environment: &str) -> Option<&'static str> {
+    match target_environment {
+        "mtnivorycoast" => Some("*133#"),
+        "mtnbenin" => Some("*880#"),
+        "mtncameroon" => Some("*126#"),
+        _ => None,
+    }
+}
+
+/// The prompt of an MTN attempt MTN accepted; `None` for any other attempt.
+pub fn momo_prompt(
+    t: &Messages,
+    session: &CheckoutSession,
+    attempt: &Payment,
+    amount: &str,
+    now: DateTime<Utc>,
+) -> Option<MomoPrompt> {
+    if attempt.provider != Provider::Mtn || attempt.account_id.is_none() {
+        return None;
+    }
+    let target = crate::adapters::mtn::target_environment(attempt)?;
+    let phone = session.fields.customer_phone.as_deref().unwrap_or_default();
+    let no_prompt = match momo_ussd(&target) {
+        Some(code) => fill(&t.momo_no_prompt_ussd, &[("code", code)]),
+        None => t.momo_no_prompt.to_string(),
+    };
+    let seconds_left = attempt
+        .expires_at
+        .map_or(0, |e| (e - now).num_seconds().max(0));
+    Some(MomoPrompt {
+        instructions: fill(&t.momo_approve, &[("amount", amount), ("phone", phone)]),
+        no_prompt,
+        time_left: t.momo_time_left.to_string(),
+        remaining: format!("{}:{:02}", seconds_left / 60, seconds_left % 60),
+        seconds_left,
+    })
+}
+
+/// An MTN failure in the customer's words: the reasons MTN documents, else MTN's own text.
+pub fn momo_failure(t: &Messages, code: &str, message: &str) -> String {
+    let known = match code {
+        "PAYER_NOT_FOUND" => Some(&t.momo_failed_payer_not_found),
+        "APPROVAL_REJECTED" => Some(&t.momo_failed_rejected),
+        // MTN: a request not approved within its five minutes.
+        "EXPIRED" | "COULD_NOT_PERFORM_TRANSACTION" => Some(&t.momo_failed_expired),
+        "NOT_ENOUGH_FUNDS" => Some(&t.momo_failed_funds),
+        _ => None,
+    };
+    match known {
+        Some(text) => text.to_string(),
+        None => fill(&t.momo_failed_other, &[("reason", message)]),
+    }
 }
