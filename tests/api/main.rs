@@ -1,6 +1,8 @@
 //! The HTTP suite: the real server, a real database, requests over loopback.
 
 mod helpers;
+#[path = "../support/mtn.rs"]
+mod mtn;
 #[path = "../support/orange.rs"]
 mod orange;
 #[path = "../support/wave.rs"]
@@ -18,6 +20,8 @@ mod hostile_input;
 mod idempotency;
 mod isolation;
 mod lifecycle;
+mod mtn_failures;
+mod mtn_payments;
 mod orange_fake;
 mod orange_payments;
 mod page;
