@@ -9,6 +9,8 @@ mod helpers;
 #[path = "browser/driver.rs"]
 mod driver;
 
+#[path = "support/mtn.rs"]
+mod mtn;
 #[path = "support/orange.rs"]
 mod orange;
 #[path = "support/wave.rs"]
@@ -661,4 +663,71 @@ async fn an_orange_money_payment_goes_to_orange_and_back_to_the_merchant() {
     let notified = fake.notifications();
     assert_eq!(notified.len(), 1);
     assert_eq!(notified[0].outcome, Ok(200));
+}
+
+/// Paying with MTN MoMo as a customer does: the customer picks MTN and types their number, the
+/// page says what to approve on which phone and counts down the time left, the payer approves
+/// (the local fake of MTN's API is told so), and the page goes to the merchant's success URL by
+/// itself, the session completed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mtn_momo_payment_is_approved_on_the_phone_and_the_page_moves_on() {
+    let fake = mtn::FakeMtn::start().await;
+    fake.add_user(
+        "mtn_browser_sub",
+        "mtn_browser_user",
+        "mtn_browser_key",
+        &["sandbox"],
+    );
+    let base = fake.base_url.clone();
+    let app = spawn_app_with(Backend::Sqlite, move |s| s.mtn_api_url = base)
+        .await
+        .expect("SQLite is always there");
+    let res = app
+        .put(
+            "/v1/providers/mtn",
+            &app.key,
+            &json!({"subscription_key": "mtn_browser_sub", "api_user": "mtn_browser_user",
+                    "api_key": "mtn_browser_key", "target_environment": "sandbox"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let s = app.session(&local_redirects(&app, session_body())).await;
+    let id = id_of(&s);
+    with_browser(move |client| async move {
+        client.goto(&page(&app, &id, "en")).await.unwrap();
+        click(&client, "input[name=provider][value=MTN]").await;
+        type_into(&client, "#customer_phone", "+2250501020304").await;
+        submit(&client, PAY_BUTTON).await;
+        wait_text(&client, "#pay-heading", "MTN Mobile Money").await;
+        let said = text(&client, "[data-momo-instructions]").await;
+        assert_eq!(
+            said,
+            "Approve CFA F 10,000 on +2250501020304 in the prompt on your phone."
+        );
+        assert!(
+            text(&client, "[data-momo-no-prompt]")
+                .await
+                .starts_with("No prompt?")
+        );
+        let left = text(&client, "[data-remaining]").await;
+        assert!(left.starts_with("4:5"), "{left}");
+        // The script counts down.
+        let deadline = std::time::Instant::now() + driver::WAIT;
+        while text(&client, "[data-remaining]").await == left
+            && std::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert_ne!(text(&client, "[data-remaining]").await, left, "it ticks");
+        let payments = app.payments(&id).await;
+        let reference = payments[0]["payment_id"].as_str().unwrap().to_string();
+        fake.approve(&reference).await.unwrap();
+        let landed = wait_url(&client, &app.url("/healthz?paid="), driver::WAIT).await;
+        assert_eq!(landed, app.url(&format!("/healthz?paid={id}")));
+        let read = app.api_session(&id).await;
+        assert_eq!(read["status"], "completed");
+        assert_eq!(read["payment_provider"], "MTN");
+        assert_eq!(fake.callbacks().len(), 1);
+    })
+    .await;
 }

@@ -21,6 +21,7 @@ mod idempotency;
 mod isolation;
 mod lifecycle;
 mod mtn_failures;
+mod mtn_fake;
 mod mtn_payments;
 mod orange_fake;
 mod orange_payments;
