@@ -23,6 +23,7 @@ mod lifecycle;
 mod mtn_failures;
 mod mtn_fake;
 mod mtn_payments;
+mod mtn_shop;
 mod orange_fake;
 mod orange_payments;
 mod page;

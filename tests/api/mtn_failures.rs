@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::helpers::{Backend, id_of, session_body};
-use crate::mtn_payments::{PHONE, shop, shop_reading_every};
+use crate::mtn_shop::{PHONE, shop, shop_reading_every};
 use crate::page::submit;
 
 /// Tokens are kept until they expire, and one MTN ends early is renewed once.

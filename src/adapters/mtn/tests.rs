@@ -1,5 +1,6 @@
 //! The MTN adapter's reading of statuses, amounts, reasons, numbers and target environments.
 
+use super::status::*;
 use super::*;
 
 fn payment(environment: Environment, currency: Currency) -> Payment {

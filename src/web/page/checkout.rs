@@ -17,7 +17,6 @@ use crate::core::checkout::{self, PaymentForm};
 use crate::core::{Context, organizations, sessions};
 use crate::domain::money;
 use crate::domain::phone::Country;
-use crate::domain::payment::PaymentStatus;
 use crate::domain::provider::Provider;
 use crate::domain::session::{CheckoutSession, Environment, Status, redirect_url};
 use crate::web::html::Plain;
@@ -298,18 +297,9 @@ pub async fn render(
         },
         None => None,
     };
-    // What became of the last MTN MoMo request, in the customer's words, once it failed.
     if !pending && chosen == Some(Provider::Mtn) && form.payment_errors.is_empty() {
-        match ctx.store.latest_payment(session.id).await {
-            Ok(Some(p)) if p.provider == Provider::Mtn && p.status == PaymentStatus::Failed => {
-                if let (Some(code), Some(message)) = (&p.failure_code, &p.failure_message)
-                    && code != "provider_refused"
-                {
-                    let words = super::payment::momo_failure(t, code, message);
-                    form.payment_errors.push(words);
-                }
-            }
-            Ok(_) => {}
+        match super::payment::momo_failed(ctx, t, session.id).await {
+            Ok(words) => form.payment_errors.extend(words),
             Err(e) => return store_failed(req, assets, &e, Some(session.id)),
         }
     }

@@ -13,7 +13,7 @@ use super::checkout::{FormState, load, render};
 use super::forms::{Posted, page_forms};
 use super::{PageRequest, see_other, session_id, store_failed};
 use crate::core::{Context, attempts, sessions};
-use crate::domain::payment::Payment;
+use crate::domain::payment::{Payment, PaymentStatus};
 use crate::domain::provider::Provider;
 use crate::domain::session::{CheckoutSession, Environment, Status, redirect_url};
 use crate::store::Settled;
@@ -317,4 +317,26 @@ pub fn momo_failure(t: &Messages, code: &str, message: &str) -> String {
         Some(text) => text.to_string(),
         None => fill(&t.momo_failed_other, &[("reason", message)]),
     }
+}
+
+/// Why the session's last MTN MoMo request failed, in the customer's words; `None` when it did
+/// not, or when MTN refused its start (the page said so then).
+pub async fn momo_failed(
+    ctx: &Context,
+    t: &Messages,
+    session_id: uuid::Uuid,
+) -> Result<Option<String>, crate::store::StoreError> {
+    let Some(p) = ctx.store.latest_payment(session_id).await? else {
+        return Ok(None);
+    };
+    Ok(match (&p.failure_code, &p.failure_message) {
+        (Some(code), Some(message))
+            if p.provider == Provider::Mtn
+                && p.status == PaymentStatus::Failed
+                && code != "provider_refused" =>
+        {
+            Some(momo_failure(t, code, message))
+        }
+        _ => None,
+    })
 }
