@@ -731,3 +731,53 @@ async fn an_mtn_momo_payment_is_approved_on_the_phone_and_the_page_moves_on() {
     })
     .await;
 }
+
+/// An MTN MoMo request the payer declines: the waiting page learns it by itself and says why,
+/// and MTN can be chosen again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_mtn_momo_request_is_told_on_the_page_by_itself() {
+    let fake = mtn::FakeMtn::start().await;
+    fake.add_user(
+        "mtn_browser_sub",
+        "mtn_browser_user",
+        "mtn_browser_key",
+        &["sandbox"],
+    );
+    let base = fake.base_url.clone();
+    let app = spawn_app_with(Backend::Sqlite, move |s| s.mtn_api_url = base)
+        .await
+        .expect("SQLite is always there");
+    let res = app
+        .put(
+            "/v1/providers/mtn",
+            &app.key,
+            &json!({"subscription_key": "mtn_browser_sub", "api_user": "mtn_browser_user",
+                    "api_key": "mtn_browser_key", "target_environment": "sandbox"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let id = id_of(&app.session(&local_redirects(&app, session_body())).await);
+    with_browser(move |client| async move {
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+        click(&client, "input[name=provider][value=MTN]").await;
+        type_into(&client, "#customer_phone", "+2250501020304").await;
+        submit(&client, PAY_BUTTON).await;
+        find(&client, "[data-momo-instructions]").await;
+        let reference = app.payments(&id).await[0]["payment_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        fake.decline(&reference, "APPROVAL_REJECTED").await.unwrap();
+        wait_text(
+            &client,
+            "#payment-errors [data-error]",
+            "Le paiement a été refusé sur le téléphone. Vous pouvez réessayer ou choisir un autre moyen de paiement.",
+        )
+        .await;
+        assert!(present(&client, "input[name=provider][value=MTN]").await);
+        let at = client.current_url().await.unwrap().to_string();
+        assert!(at.starts_with(&app.url(&format!("/checkout/{id}"))), "{at}");
+        assert!(!at.contains("/pay"), "{at}");
+    })
+    .await;
+}

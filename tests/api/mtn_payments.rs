@@ -272,6 +272,31 @@ async fn a_late_success_after_another_payment_is_unmatched(backend: Backend) {
     assert_eq!(statuses, vec![json!("succeeded"), json!("succeeded")]);
 }
 
+/// The session expires (the merchant ends it) while its MTN request is still pending: the
+/// payer's late approval is money recorded for the merchant to refund, never a completion.
+async fn a_late_success_after_the_session_expired_is_unmatched(backend: Backend) {
+    let Some(shop) = shop(backend).await else {
+        return;
+    };
+    let (id, reference) = shop.choose_mtn().await;
+    let path = format!("/v1/checkout_sessions/{id}");
+    assert_eq!(shop.app.delete(&path, &shop.app.key).await.status(), 204);
+    assert_eq!(shop.app.api_session(&id).await["status"], "expired");
+    assert_eq!(shop.mtn.request(&reference).unwrap()["status"], "PENDING");
+    shop.mtn.approve(&reference).await.unwrap();
+    let events = shop.events.settled(2).await;
+    assert_eq!(
+        crate::receiver::kinds(&events),
+        vec![
+            "checkout_session.expired",
+            "checkout_session.payment_unmatched"
+        ]
+    );
+    let s = shop.app.api_session(&id).await;
+    assert_eq!(s["status"], "expired");
+    assert_eq!(s["payment"]["status"], "succeeded", "the money is recorded");
+}
+
 /// A request that fails at MTN: the merchant is told, the page (which learns it by itself)
 /// says why in plain words, and the customer can try again.
 async fn a_failed_request_says_why_and_the_customer_can_try_again(backend: Backend) {
@@ -421,6 +446,7 @@ crate::on_both_backends!(
     a_forged_callback_at_a_wrong_url_is_refused,
     a_lost_callback_is_made_up_by_the_reconciler,
     a_late_success_after_another_payment_is_unmatched,
+    a_late_success_after_the_session_expired_is_unmatched,
     a_failed_request_says_why_and_the_customer_can_try_again,
     a_success_for_another_amount_completes_nothing,
     a_live_payment_goes_to_the_accounts_market,
