@@ -3,6 +3,10 @@
 //! the work without doing it twice, neither undoes the other's writes, and what one node
 //! changes shows on the other's pages at once although each keeps sessions in memory.
 
+#[path = "support/mtn.rs"]
+mod mtn;
+#[path = "nodes/mtn_killed.rs"]
+mod mtn_killed;
 #[path = "support/process.rs"]
 mod process;
 #[path = "api/receiver.rs"]
@@ -531,6 +535,17 @@ fn wave_webhook(fake: &wave::FakeWave, server: &Server, path: &str) {
 /// The customer chooses Wave on `server`'s page for session `id`: the pay form's request,
 /// ready to send (with the page's cookie and CSRF token).
 async fn wave_chosen(client: &Client, server: &Server, id: &str) -> reqwest::RequestBuilder {
+    chosen(client, server, id, "WAVE", "+221770000000").await
+}
+
+/// The customer chooses `provider` with `phone` on `server`'s page for session `id`.
+async fn chosen(
+    client: &Client,
+    server: &Server,
+    id: &str,
+    provider: &str,
+    phone: &str,
+) -> reqwest::RequestBuilder {
     let page = client
         .get(server.url(&format!("/checkout/{id}")))
         .send()
@@ -550,8 +565,8 @@ async fn wave_chosen(client: &Client, server: &Server, id: &str) -> reqwest::Req
         .header("cookie", cookies.join("; "))
         .form(&[
             ("csrf", csrf.as_str()),
-            ("provider", "WAVE"),
-            ("customer_phone", "+221770000000"),
+            ("provider", provider),
+            ("customer_phone", phone),
         ])
 }
 

@@ -44,7 +44,7 @@
 //!   other header, with a 5-second timeout.
 //!
 //! Every failure knob is a method with its own doc comment: `fail_starts`, `fail_reads`, `fail_tokens_next`,
-//! `hang_for`, `lose_next_acceptance`, `expire_tokens`, `hold_callbacks`, `resend`,
+//! `hang_for`, `hang_starts_for`, `lose_next_acceptance`, `expire_tokens`, `hold_callbacks`, `resend`,
 //! `send_forged`, `approve_paying`. Nothing listens beyond 127.0.0.1; every wait is bounded.
 
 #![allow(dead_code)]
@@ -175,6 +175,7 @@ struct Inner {
     fail_reads: VecDeque<u16>,
     fail_tokens: VecDeque<u16>,
     hang: Duration,
+    hang_starts: Duration,
     lose_acceptances: usize,
     token_lifetime: Duration,
     approval_window: Duration,
@@ -201,6 +202,7 @@ impl FakeMtn {
                 fail_reads: VecDeque::new(),
                 fail_tokens: VecDeque::new(),
                 hang: Duration::ZERO,
+                hang_starts: Duration::ZERO,
                 lose_acceptances: 0,
                 token_lifetime: Duration::from_secs(3600),
                 approval_window: Duration::from_secs(300),
@@ -295,6 +297,12 @@ impl FakeMtn {
     /// `Duration::ZERO`.
     pub fn hang_for(&self, delay: Duration) {
         self.inner().hang = delay;
+    }
+
+    /// Failure knob: starts (`POST requesttopay`) are made at once but answered only after
+    /// `delay`, until called again with `Duration::ZERO`.
+    pub fn hang_starts_for(&self, delay: Duration) {
+        self.inner().hang_starts = delay;
     }
 
     /// Failure knob: the next `requesttopay` is accepted (the request exists, the payer is
@@ -534,7 +542,13 @@ async fn answer(
             callback_url: header(req, "x-callback-url"),
             status,
         });
-        (status, answer, inner.hang)
+        let starting = req.method() == "POST" && req.path().ends_with("/requesttopay");
+        let hang = if starting && !inner.hang_starts.is_zero() {
+            inner.hang_starts
+        } else {
+            inner.hang
+        };
+        (status, answer, hang)
     };
     if !hang.is_zero() {
         tokio::time::sleep(hang).await;
