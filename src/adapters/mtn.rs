@@ -3,9 +3,10 @@
 //! menu) while the page waits, MTN calls back without a signature, and a status read settles.
 //!
 //! What it relies on (MTN MoMo Developer, momodeveloper.mtn.com: the Collection API reference,
-//! its "Callback" page, its error-reason table and its community's "best practices"; MTN's
-//! official SDKs, which call the same paths and headers; see `tests/support/mtn.rs` for the
-//! sources of each point):
+//! its "Callback" page, its error-reason table and its community's "best practices"; MTN
+//! Group's official JavaScript SDK, GitHub `MTN-Group/MoMoAPIs_Javascript_sdk`, whose
+//! `Collections` module calls the same paths with the same headers; see
+//! `tests/support/mtn.rs` for the sources of each point):
 //! - Every call carries the product's `Ocp-Apim-Subscription-Key`.
 //! - A token from `POST {base}/collection/token/` with `Authorization: Basic
 //!   base64(api_user:api_key)`, answered `{"access_token", "token_type", "expires_in"}`
@@ -35,7 +36,10 @@
 //! - The callback to `X-Callback-Url` (POST or PUT, "allow PUT & POST") carries the request's
 //!   status but **no signature**, and is sent once (or retried: the pages disagree). So it is
 //!   taken only at the payment's own URL, and only as a hint ([`Says::Hint`]): the status
-//!   read alone settles, whatever the callback's body says.
+//!   read alone settles, whatever the callback's body says. MTN calls back only to the API
+//!   user's registered callback host (`providerCallbackHost` in the sandbox, the partner
+//!   portal live): caisse's public host must be the one registered; a callback that never
+//!   comes only delays the reconciler's read.
 //! - MTN documents **no cancel** of a request-to-pay: `cancel` says what a read says, and a
 //!   request still pending stays payable until it fails at MTN (the reconciler reads it).
 //!

@@ -8,7 +8,8 @@
 //!
 //! - **[api]** MTN MoMo Developer, Collection API reference (momodeveloper.mtn.com, "API
 //!   collections": `CreateAccessToken`, `RequesttoPay`, `RequesttoPayTransactionStatus`), and
-//!   MTN's official SDKs calling the same: every call carries `Ocp-Apim-Subscription-Key` (a
+//!   MTN Group's official JavaScript SDK (`MTN-Group/MoMoAPIs_Javascript_sdk`,
+//!   `src/modules/Collections/requestToPay.js`, `src/apis/generateToken.js`) calling the same: every call carries `Ocp-Apim-Subscription-Key` (a
 //!   missing or wrong one is the gateway's 401 `{"statusCode": 401, "message": "Access denied
 //!   due to invalid subscription key…"}`); `POST /collection/token/` with `Authorization: Basic
 //!   base64(api_user:api_key)` answers `{"access_token", "token_type": "access_token",
