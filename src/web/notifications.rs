@@ -1,10 +1,11 @@
 //! `POST /providers/{code}/{account_id}`: where providers send their notifications, at the
 //! `webhook_url` a merchant's provider account shows, and `…/{payment}` below it for a provider
-//! that is given one notification URL per payment (Orange). A notification is verified against
-//! the account's secret over its raw body, or against the token kept for the payment its URL
-//! names (as the provider documents), then settled, and answered at once: Wave allows five
-//! seconds, and nothing slow happens here (no call out, one transaction). A notification that
-//! is only a hint (Orange's) is answered as soon as the payment is marked to be read; the read
+//! that is given one notification URL per payment (Orange; MTN, which may also PUT to it). A
+//! notification is verified against the account's secret over its raw body, or against the
+//! token kept for the payment its URL names (as the provider documents), then settled, and
+//! answered at once: Wave allows five seconds, and nothing slow happens here (no call out, one
+//! transaction). A notification that is only a hint (Orange's, MTN's) is answered as soon as
+//! the payment is marked to be read; the read
 //! happens after the answer. One that does not verify is 401, changes nothing, and is logged
 //! at warn without its body. A store outage is 503, so the provider sends it again.
 
