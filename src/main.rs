@@ -65,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         action: cli::catalog::PriceAction,
     },
+    /// Payment links, to share in a chat or print on a poster.
+    Link {
+        #[command(subcommand)]
+        action: cli::catalog::LinkAction,
+    },
     /// Provider accounts: the credentials an organization takes payments with, per environment.
     Provider {
         #[command(subcommand)]
@@ -485,6 +490,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::Product { action } => cli::catalog::product(&ctx, action).await?,
         Command::Price { action } => cli::catalog::price(&ctx, action).await?,
+        Command::Link { action } => cli::catalog::link(&ctx, action).await?,
         Command::Provider { action } => provider(&ctx, action).await?,
     }
     ctx.store.close().await;

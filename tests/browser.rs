@@ -702,7 +702,7 @@ async fn an_mtn_momo_payment_is_approved_on_the_phone_and_the_page_moves_on() {
         let said = text(&client, "[data-momo-instructions]").await;
         assert_eq!(
             said,
-            "Approve CFA F 10,000 on +2250501020304 in the prompt on your phone."
+            "Approve CFA F 10,000 on +225 05 01 02 03 04 in the prompt on your phone."
         );
         assert!(
             text(&client, "[data-momo-no-prompt]")

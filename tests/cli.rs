@@ -338,7 +338,7 @@ async fn operator_commands_create_an_organization_a_key_and_a_session() {
 fn every_subcommand_has_help() {
     let ws = Workspace::new();
     let port = free_port();
-    let cases: [(&[&str], &[&str]); 10] = [
+    let cases: [(&[&str], &[&str]); 11] = [
         (
             &["--help"],
             &[
@@ -377,6 +377,10 @@ fn every_subcommand_has_help() {
                 "--pay-what-you-want",
                 "--default",
             ],
+        ),
+        (
+            &["link", "create", "--help"],
+            &["--product", "--price", "--amount", "--currency", "--title"],
         ),
         (
             &["organization", "update", "--help"],
@@ -1057,4 +1061,49 @@ async fn an_operator_makes_a_product_and_its_price() {
         (s["amount"].as_i64(), s["title"].as_str()),
         (Some(10000), Some("Pagne wax"))
     );
+    // A link to share: its URL, then a WhatsApp link with it.
+    let out = ws.run(
+        port,
+        &[
+            "link",
+            "create",
+            "--organization",
+            &org,
+            "--product",
+            &product,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    let mut lines = printed.lines();
+    let url = lines.next().unwrap().to_string();
+    assert!(url.contains("/l/"), "{printed}");
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("https://wa.me/?text=Pagne%20wax%20")
+    );
+    let page = http
+        .get(server.url(&url[url.find("/l/").unwrap()..]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text().await.unwrap().contains("10"),
+        "the link's page shows the price"
+    );
+    let out = ws.run(
+        port,
+        &[
+            "link",
+            "create",
+            "--organization",
+            &org,
+            "--title",
+            "Bissap",
+        ],
+    );
+    assert!(!out.status.success(), "an instant link needs its amount");
 }

@@ -1,11 +1,12 @@
-//! `caisse product create` and `caisse price create`: the catalog for an operator without
-//! code, through the same rules as the API's `/v1/products` and `/v1/prices`.
+//! `caisse product create`, `caisse price create` and `caisse link create`: the catalog and
+//! payment links for an operator without code, through the same rules as the API's
+//! `/v1/products`, `/v1/prices` and `/v1/payment_links`.
 
 use clap::Subcommand;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use caisse::core::{Caller, Context, catalog};
+use caisse::core::{Caller, Context, catalog, payment_links};
 
 #[derive(Subcommand)]
 pub enum ProductAction {
@@ -48,6 +49,34 @@ pub enum PriceAction {
         /// The price sessions and links naming only the product use.
         #[arg(long)]
         default: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum LinkAction {
+    /// Create a payment link and print its URL, then a WhatsApp link that shares it.
+    Create {
+        #[command(flatten)]
+        owner: crate::Owner,
+        /// Sell a product at its default price (a product link)…
+        #[arg(long, conflicts_with_all = ["price", "amount", "currency"])]
+        product: Option<Uuid>,
+        /// …or at this price…
+        #[arg(long, conflicts_with_all = ["amount", "currency"])]
+        price: Option<Uuid>,
+        /// …or this amount (an instant link, with --currency and --title).
+        #[arg(long, requires = "currency")]
+        amount: Option<i64>,
+        #[arg(long)]
+        currency: Option<String>,
+        /// Required for an instant link; a product link's is the product's name unless given.
+        #[arg(long)]
+        title: Option<String>,
+        /// Let customers change the quantity.
+        #[arg(long)]
+        allow_quantity: bool,
+        #[arg(long)]
+        success_url: Option<String>,
     },
 }
 
@@ -94,5 +123,34 @@ pub async fn price(ctx: &Context, action: PriceAction) -> Result<(), Box<dyn std
     });
     let price = catalog::create_price(ctx, &caller, &object(body)).await?;
     println!("{}", price.id);
+    Ok(())
+}
+
+pub async fn link(ctx: &Context, action: LinkAction) -> Result<(), Box<dyn std::error::Error>> {
+    let LinkAction::Create {
+        owner,
+        product,
+        price,
+        amount,
+        currency,
+        title,
+        allow_quantity,
+        success_url,
+    } = action;
+    let caller: Caller = owner.caller(ctx).await?;
+    let kind = if product.is_some() || price.is_some() {
+        "product"
+    } else {
+        "instant"
+    };
+    let body = json!({
+        "link_type": kind, "product_id": product, "price_id": price, "amount": amount,
+        "currency_code": currency, "title": title, "allow_quantity": allow_quantity,
+        "success_url": success_url,
+    });
+    let link = payment_links::create(ctx, &caller, &object(body)).await?;
+    let view = link.view(&ctx.public_url);
+    println!("{}", view.url);
+    println!("{}", view.whatsapp_url);
     Ok(())
 }

@@ -28,26 +28,35 @@ fn rules(ctx: &Context, caller: &Caller, expires_after: Option<DateTime<Utc>>) -
     }
 }
 
-/// A product link's price as the catalog has it now, and its product's name; `None` for an
-/// instant link. Anything the catalog refuses (another's price, an inactive one, an amount or
-/// currency the price does not allow) is 422 naming the field. A pay-what-you-want price
-/// without a fixed amount on the link is left to the customer.
-async fn check_price(ctx: &Context, caller: &Caller, f: &LinkFields) -> Result<()> {
+/// Checks a product link's price against the catalog as it is now (the caller's, active, the
+/// amount and currency it allows: else 422 naming the field; a pay-what-you-want price without
+/// a fixed amount on the link is left to the customer), and gives a link without a title the
+/// product's name, so that what is shared names what is sold.
+async fn check_price(ctx: &Context, caller: &Caller, f: &mut LinkFields) -> Result<()> {
     if f.link_type != LinkType::Product {
         return Ok(());
     }
     let mut body = f.session_body(Uuid::nil(), None);
     body.remove("payment_link_id");
-    match catalog::priced(ctx, caller, body).await {
-        Ok(_) => Ok(()),
+    let priced = match catalog::priced(ctx, caller, body).await {
+        Ok(priced) => priced,
         // The customer types the amount of a pay-what-you-want price on the link's page.
         Err(Error::Invalid(errors))
             if f.amount.is_none() && errors.iter().all(|e| e.field == "amount") =>
         {
-            Ok(())
+            let mut body = f.session_body(Uuid::nil(), None);
+            body.insert("amount".into(), Value::from(1));
+            catalog::priced(ctx, caller, body).await.unwrap_or_default()
         }
-        Err(e) => Err(e),
+        Err(e) => return Err(e),
+    };
+    if f.title.is_none() {
+        f.title = priced
+            .get("title")
+            .and_then(Value::as_str)
+            .map(str::to_string);
     }
+    Ok(())
 }
 
 pub async fn create(
@@ -57,11 +66,11 @@ pub async fn create(
 ) -> Result<PaymentLink> {
     let errors = create_faults(body, caller, WRITABLE, READ_ONLY, "a payment link")?;
     let now = time::now();
-    let fields = checked(
+    let mut fields = checked(
         errors,
         LinkFields::parse(body, &rules(ctx, caller, Some(now))),
     )?;
-    check_price(ctx, caller, &fields).await?;
+    check_price(ctx, caller, &mut fields).await?;
     let link = PaymentLink {
         id: Uuid::new_v4(),
         organization_id: caller.organization_id,
@@ -110,9 +119,9 @@ pub async fn update(
     let sets_expiry = patch.get("expires_at").is_some_and(|v| !v.is_null());
     let mut merged = link.writable_json();
     merged.extend(patch.clone());
-    let fields = LinkFields::parse(&merged, &rules(ctx, caller, sets_expiry.then_some(now)))
+    let mut fields = LinkFields::parse(&merged, &rules(ctx, caller, sets_expiry.then_some(now)))
         .map_err(Error::Invalid)?;
-    check_price(ctx, caller, &fields).await?;
+    check_price(ctx, caller, &mut fields).await?;
     link.fields = fields;
     link.updated_at = now;
     ctx.store

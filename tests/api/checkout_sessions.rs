@@ -49,7 +49,23 @@ async fn create_returns_every_field_with_its_exact_name(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let product = Uuid::new_v4().to_string();
+    // A product of the catalog, with a default price of the session's amount.
+    let product: Value = app
+        .post_json("/v1/products", &app.key, &json!({"name": "Pagne wax"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let product = product["product_id"].as_str().unwrap().to_string();
+    let price = app
+        .post_json(
+            "/v1/prices",
+            &app.key,
+            &json!({"product_id": product, "amount": 10000, "currency_code": "XOF",
+                    "is_default": true}),
+        )
+        .await;
+    assert_eq!(price.status(), 201);
     let customer = Uuid::new_v4().to_string();
     let body = json!({
         "amount": 10000.0, "currency_code": "xof", "quantity": 2, "title": "Pagne wax",

@@ -66,7 +66,7 @@ async fn a_customer_approves_on_the_phone_and_the_page_moves_on(backend: Backend
     let page = visit(&shop.app, &format!("/checkout/{id}"), &[]).await;
     let text = page.text();
     assert!(
-        text.contains("Validez 10 000 F CFA sur le +2250501020304"),
+        text.contains("Validez 10 000 F CFA sur le +225 05 01 02 03 04"),
         "{text}"
     );
     assert!(page.html.contains("Pas de demande ?"));

@@ -301,7 +301,16 @@ async fn an_endpoint_failing_for_a_day_is_disabled_until_enabled(backend: Backen
     // Its run of failures began a day ago (the clock is moved past caisse).
     let yesterday = caisse::domain::time::now() - chrono::Duration::hours(25);
     let moved = "UPDATE webhook_endpoints SET failing_since = $1 WHERE failing_since IS NOT NULL";
-    let rows = crate::helpers::age_rows(&app, moved, yesterday).await;
+    // The receiver has the attempt before caisse records how it ended: wait (boundedly) for
+    // the failure to be recorded.
+    let mut rows = 0;
+    for _ in 0..100 {
+        rows = crate::helpers::age_rows(&app, moved, yesterday).await;
+        if rows == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert_eq!(rows, 1, "the first failure started the run");
     let second = app.session(&session_body()).await;
     complete(&app, &second).await;

@@ -29,7 +29,7 @@ pub struct LinkView<'a> {
     /// takes, and the product's name as its title unless it has one.
     #[schema(inline, default = "instant")]
     pub link_type: LinkType,
-    /// Required for an instant link.
+    /// Required for an instant link. A product link made without one takes its product's name.
     #[schema(min_length = 1, max_length = 200, example = "Pagne wax")]
     pub title: Option<&'a str>,
     /// Shown to customers under the title.

@@ -286,7 +286,13 @@ pub fn momo_prompt(
         return None;
     }
     let target = crate::adapters::mtn::target_environment(attempt)?;
-    let phone = session.fields.customer_phone.as_deref().unwrap_or_default();
+    // As the customer's country writes it: `+225 05 05 05 05 05`.
+    let phone = session
+        .fields
+        .customer_phone
+        .as_deref()
+        .map(crate::domain::phone::grouped)
+        .unwrap_or_default();
     let no_prompt = match momo_ussd(&target) {
         Some(code) => fill(&t.momo_no_prompt_ussd, &[("code", code)]),
         None => t.momo_no_prompt.to_string(),
@@ -295,7 +301,7 @@ pub fn momo_prompt(
         .expires_at
         .map_or(0, |e| (e - now).num_seconds().max(0));
     Some(MomoPrompt {
-        instructions: fill(&t.momo_approve, &[("amount", amount), ("phone", phone)]),
+        instructions: fill(&t.momo_approve, &[("amount", amount), ("phone", &phone)]),
         no_prompt,
         time_left: t.momo_time_left.to_string(),
         remaining: format!("{}:{:02}", seconds_left / 60, seconds_left % 60),
