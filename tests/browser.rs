@@ -212,6 +212,81 @@ async fn the_customer_applies_and_removes_a_coupon() {
     .await;
 }
 
+/// A customer opens a shared payment link, types what they give, continues to their own
+/// session and pays in the sandbox: they land on the merchant's success URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_link_leads_to_a_session_of_ones_own_and_to_the_success_url() {
+    let app = app().await;
+    let product: Value = app
+        .post_json(
+            "/v1/products",
+            &app.key,
+            &json!({"name": "Don pour l’école"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let price = app
+        .post_json(
+            "/v1/prices",
+            &app.key,
+            &json!({"product_id": product["product_id"], "currency_code": "XOF",
+                    "pricing_model": "pay_what_you_want", "minimum_amount": 1000,
+                    "is_default": true}),
+        )
+        .await;
+    assert_eq!(price.status(), 201);
+    let link: Value = app
+        .post_json(
+            "/v1/payment_links",
+            &app.key,
+            &json!({"link_type": "product", "product_id": product["product_id"],
+                    "success_url": app.url("/healthz?paid={CHECKOUT_SESSION_ID}")}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = link["url"].as_str().unwrap().to_string();
+    with_browser(move |client| async move {
+        client.goto(&format!("{url}?lang=fr")).await.unwrap();
+        assert_eq!(text(&client, "h1").await, "Don pour l’école");
+        type_into(&client, "#amount", "500").await;
+        submit(&client, "form button.primary").await;
+        wait_text(
+            &client,
+            "#amount-error",
+            "Indiquez un montant de 1 000 F CFA à 1 000 000 000 000 F CFA.",
+        )
+        .await;
+        type_into(&client, "#amount", "2 500").await;
+        submit(&client, "form button.primary").await;
+        assert_eq!(text(&client, "[data-amount-total]").await, "2 500 F CFA");
+        let session = client.current_url().await.unwrap();
+        let id = session.path().trim_start_matches("/checkout/").to_string();
+        pay_with_wave(&client).await;
+        submit(&client, "[data-sandbox=success]").await;
+        let landed = wait_url(
+            &client,
+            &app.url(&format!("/healthz?paid={id}")),
+            driver::WAIT,
+        )
+        .await;
+        assert_eq!(landed, app.url(&format!("/healthz?paid={id}")));
+        let read = app.api_session(&id).await;
+        assert_eq!(
+            (
+                read["status"].as_str(),
+                read["payment_link_id"].as_str(),
+                read["amount_total"].as_i64()
+            ),
+            (Some("completed"), link["link_id"].as_str(), Some(2500))
+        );
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_test_payment_ends_on_the_success_url() {
     let app = app().await;

@@ -50,7 +50,9 @@ pub fn browser_secret(req: &HttpRequest, https: bool) -> (String, Option<HeaderV
     let attributes = if https {
         "; HttpOnly; SameSite=Lax; Path=/; Secure"
     } else {
-        "; HttpOnly; SameSite=Lax; Path=/checkout"
+        // The whole site, as over HTTPS: the checkout pages and the payment links' pages
+        // (`/l/…`) post forms with it.
+        "; HttpOnly; SameSite=Lax; Path=/"
     };
     let cookie = [csrf_cookie(https), "=", &value, attributes].concat();
     (value, owned_header(cookie))
@@ -206,7 +208,7 @@ mod tests {
         assert_eq!(secret.len(), 64);
         assert_eq!(
             cookie.unwrap().to_str().unwrap(),
-            format!("caisse_csrf={secret}; HttpOnly; SameSite=Lax; Path=/checkout")
+            format!("caisse_csrf={secret}; HttpOnly; SameSite=Lax; Path=/")
         );
         let (secret, cookie) = browser_secret(&req, true);
         assert_eq!(

@@ -10,7 +10,7 @@ Usage:
 The SDK calls hyphenated paths (`/checkout-sessions`, `/discount-coupons`, `/payment-links`)
 under its `base_url`. The check points it at the server with `/v1` and without (lomi's own
 server documents paths without it) and, at each, lists and gets checkout sessions, discount
-coupons, webhooks and products, expects LomiNotFoundError for an unknown id and LomiAuthError for a bad
+coupons, webhooks, products and payment links, expects LomiNotFoundError for an unknown id and LomiAuthError for a bad
 key. The objects to get are made first over plain HTTP (the SDK only reads). It prints one line
 per step and exits 1 at the first failure.
 """
@@ -66,7 +66,9 @@ def main():
                    "discount_percentage": 10})
     webhook = post(server, key, "/webhooks", {"url": "https://shop.example/hooks"})
     product = post(server, key, "/products", {"name": "Pagne wax"})
-    print("ok   made a session, a coupon, a webhook and a product over HTTP")
+    link = post(server, key, "/payment_links",
+                {"title": "Pagne wax", "amount": 10000, "currency_code": "XOF"})
+    print("ok   made a session, a coupon, a webhook, a product and a link over HTTP")
 
     for base in (f"{server}/v1", server):
         client = LomiClient(key, base_url=base)
@@ -88,6 +90,10 @@ def main():
         pid = product["product_id"]
         listed(step, client.products.list(), "product_id", pid)
         check(step, client.products.get(pid).get("name") == "Pagne wax", "wrong product")
+        step = f"{base} payment_links"
+        lid = link["link_id"]
+        listed(step, client.payment_links.list(), "link_id", lid)
+        check(step, client.payment_links.get(lid).get("url") == link["url"], "wrong link")
         step = f"{base} errors"
         try:
             client.checkout_sessions.get(str(uuid.uuid4()))
@@ -99,7 +105,7 @@ def main():
             fail(step, "a wrong key was accepted")
         except LomiAuthError:
             pass
-        print(f"ok   {base}: sessions, coupons, webhooks, products, 404 and 401")
+        print(f"ok   {base}: sessions, coupons, webhooks, products, links, 404 and 401")
 
 
 if __name__ == "__main__":
