@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::coupons::ListParams;
-use super::input::{Page, checked, create_faults, owned_page, page_of, update_faults};
+use super::input::{Page, checked, create_faults, deleted, owned_page, page_of, patched, visible};
 use super::{Caller, Context, Error, Result};
 use crate::domain::catalog::{
     PRICE_READ_ONLY, PRICE_WRITABLE, PRODUCT_READ_ONLY, PRODUCT_WRITABLE, Price, PriceFields,
@@ -46,13 +46,7 @@ pub async fn create_product(
 
 /// A product of the caller's organization and environment that is not deleted.
 pub async fn product(ctx: &Context, caller: &Caller, id: Uuid) -> Result<Product> {
-    ctx.store
-        .product(id)
-        .await?
-        .filter(|p| {
-            caller.owns(p.organization_id, p.environment.as_str()) && p.deleted_at.is_none()
-        })
-        .ok_or(Error::NotFound("product"))
+    visible(ctx.store.product(id).await?, caller, "product")
 }
 
 pub async fn list_products(
@@ -70,13 +64,14 @@ pub async fn update_product(
     id: Uuid,
     patch: &Map<String, Value>,
 ) -> Result<Product> {
-    let errors = update_faults(patch, PRODUCT_WRITABLE, PRODUCT_READ_ONLY, "a product");
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors));
-    }
     let mut product = product(ctx, caller, id).await?;
-    let mut merged = product.writable_json();
-    merged.extend(patch.clone());
+    let merged = patched(
+        product.writable_json(),
+        patch,
+        PRODUCT_WRITABLE,
+        PRODUCT_READ_ONLY,
+        "a product",
+    )?;
     product.fields = ProductFields::parse(&merged, caller.environment).map_err(Error::Invalid)?;
     product.updated_at = time::now();
     ctx.store
@@ -87,11 +82,7 @@ pub async fn update_product(
 
 pub async fn delete_product(ctx: &Context, caller: &Caller, id: Uuid) -> Result<()> {
     product(ctx, caller, id).await?;
-    if ctx.store.delete_product(id, time::now()).await? {
-        Ok(())
-    } else {
-        Err(Error::NotFound("product"))
-    }
+    deleted(ctx.store.delete_product(id, time::now()).await?, "product")
 }
 
 /// The product a price names must be one of the caller's, not deleted.
@@ -131,13 +122,7 @@ pub async fn create_price(
 
 /// A price of the caller's organization and environment that is not deleted.
 pub async fn price(ctx: &Context, caller: &Caller, id: Uuid) -> Result<Price> {
-    ctx.store
-        .price(id)
-        .await?
-        .filter(|p| {
-            caller.owns(p.organization_id, p.environment.as_str()) && p.deleted_at.is_none()
-        })
-        .ok_or(Error::NotFound("price"))
+    visible(ctx.store.price(id).await?, caller, "price")
 }
 
 pub async fn list_prices(
@@ -157,13 +142,14 @@ pub async fn update_price(
     id: Uuid,
     patch: &Map<String, Value>,
 ) -> Result<Price> {
-    let errors = update_faults(patch, PRICE_WRITABLE, PRICE_READ_ONLY, "a price");
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors));
-    }
     let mut price = price(ctx, caller, id).await?;
-    let mut merged = price.writable_json();
-    merged.extend(patch.clone());
+    let merged = patched(
+        price.writable_json(),
+        patch,
+        PRICE_WRITABLE,
+        PRICE_READ_ONLY,
+        "a price",
+    )?;
     let fields = PriceFields::parse(&merged).map_err(Error::Invalid)?;
     if fields.product_id != price.fields.product_id {
         return Err(Error::invalid(
@@ -181,11 +167,7 @@ pub async fn update_price(
 
 pub async fn delete_price(ctx: &Context, caller: &Caller, id: Uuid) -> Result<()> {
     price(ctx, caller, id).await?;
-    if ctx.store.delete_price(id, time::now()).await? {
-        Ok(())
-    } else {
-        Err(Error::NotFound("price"))
-    }
+    deleted(ctx.store.delete_price(id, time::now()).await?, "price")
 }
 
 /// A session body that names a `price_id` (or a `product_id`, for its default price) with

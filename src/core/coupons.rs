@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::input::{self, Page, paging, read_only_echoes};
+use super::input::{self, Page, deleted, paging, patched, read_only_echoes, visible};
 use super::{Caller, Context, Error, Result};
 use crate::domain::coupon::{Coupon, CouponFields, READ_ONLY, WRITABLE};
 use crate::domain::fields::{Field, FieldError};
@@ -71,13 +71,7 @@ pub async fn create(ctx: &Context, caller: &Caller, body: &Map<String, Value>) -
 /// A coupon of the caller's organization and environment that is not deleted; any other is
 /// not found, so ids of other merchants cannot even be confirmed to exist.
 pub async fn retrieve(ctx: &Context, caller: &Caller, id: Uuid) -> Result<Coupon> {
-    ctx.store
-        .coupon(id)
-        .await?
-        .filter(|c| {
-            caller.owns(c.organization_id, c.environment.as_str()) && c.deleted_at.is_none()
-        })
-        .ok_or(Error::NotFound("discount coupon"))
+    visible(ctx.store.coupon(id).await?, caller, "discount coupon")
 }
 
 /// Listing parameters as they arrive in the query string.
@@ -122,22 +116,16 @@ pub async fn update(
     id: Uuid,
     patch: &Map<String, Value>,
 ) -> Result<Coupon> {
-    let mut errors = unknown_fields(patch);
-    errors.extend(
-        patch
-            .keys()
-            .filter(|k| READ_ONLY.contains(&k.as_str()))
-            .map(|k| FieldError::new(k.as_str(), "is read-only: the server sets it")),
-    );
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors));
-    }
-
     let mut coupon = retrieve(ctx, caller, id).await?;
+    let merged = patched(
+        coupon.writable_json(),
+        patch,
+        WRITABLE,
+        READ_ONLY,
+        "a discount coupon",
+    )?;
     let now = time::now();
     let sets_expiry = patch.get("expires_at").is_some_and(|v| !v.is_null());
-    let mut merged = coupon.writable_json();
-    merged.extend(patch.clone());
     coupon.fields =
         CouponFields::parse(&merged, sets_expiry.then_some(now)).map_err(Error::Invalid)?;
     coupon.updated_at = now;
@@ -153,9 +141,8 @@ pub async fn update(
 /// stops applying, but its record stays for the sessions that used it.
 pub async fn delete(ctx: &Context, caller: &Caller, id: Uuid) -> Result<()> {
     retrieve(ctx, caller, id).await?;
-    if ctx.store.delete_coupon(id, time::now()).await? {
-        Ok(())
-    } else {
-        Err(Error::NotFound("discount coupon"))
-    }
+    deleted(
+        ctx.store.delete_coupon(id, time::now()).await?,
+        "discount coupon",
+    )
 }

@@ -320,3 +320,44 @@ pub fn page_of<T>(q: &crate::store::OwnedPage, (items, total): (Vec<T>, i64)) ->
         total,
     }
 }
+
+/// `found` when the caller may see it (its organization and environment, not deleted), else
+/// not found: another merchant's ids cannot even be confirmed to exist.
+pub fn visible<T: crate::domain::Owned>(
+    found: Option<T>,
+    caller: &super::Caller,
+    what: &'static str,
+) -> Result<T> {
+    found
+        .filter(|t| {
+            let (organization, environment) = t.owner();
+            caller.owns(organization, environment.as_str()) && !t.is_deleted()
+        })
+        .ok_or(Error::NotFound(what))
+}
+
+/// `stored` (a resource's writable fields as the API shows them) with `patch` laid over it, to
+/// be checked whole; unknown and read-only fields of the patch are refused first.
+pub fn patched(
+    mut stored: Map<String, Value>,
+    patch: &Map<String, Value>,
+    writable: &[&str],
+    read_only: &[&str],
+    resource: &str,
+) -> Result<Map<String, Value>> {
+    let errors = update_faults(patch, writable, read_only, resource);
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    stored.extend(patch.clone());
+    Ok(stored)
+}
+
+/// A `DELETE`'s answer: done, or not found when it was deleted meanwhile.
+pub fn deleted(done: bool, what: &'static str) -> Result<()> {
+    if done {
+        Ok(())
+    } else {
+        Err(Error::NotFound(what))
+    }
+}

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::coupons::ListParams;
-use super::input::{Page, checked, create_faults, owned_page, page_of, update_faults};
+use super::input::{Page, checked, create_faults, deleted, owned_page, page_of, patched, visible};
 use super::{Caller, Context, Error, Result, catalog, sessions};
 use crate::domain::money::{self, Currency};
 use crate::domain::payment_link::{
@@ -86,13 +86,7 @@ pub async fn create(
 
 /// A link of the caller's organization and environment that is not deleted.
 pub async fn retrieve(ctx: &Context, caller: &Caller, id: Uuid) -> Result<PaymentLink> {
-    ctx.store
-        .payment_link(id)
-        .await?
-        .filter(|l| {
-            caller.owns(l.organization_id, l.environment.as_str()) && l.deleted_at.is_none()
-        })
-        .ok_or(Error::NotFound("payment link"))
+    visible(ctx.store.payment_link(id).await?, caller, "payment link")
 }
 
 pub async fn list(
@@ -110,15 +104,16 @@ pub async fn update(
     id: Uuid,
     patch: &Map<String, Value>,
 ) -> Result<PaymentLink> {
-    let errors = update_faults(patch, WRITABLE, READ_ONLY, "a payment link");
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors));
-    }
     let mut link = retrieve(ctx, caller, id).await?;
+    let merged = patched(
+        link.writable_json(),
+        patch,
+        WRITABLE,
+        READ_ONLY,
+        "a payment link",
+    )?;
     let now = time::now();
     let sets_expiry = patch.get("expires_at").is_some_and(|v| !v.is_null());
-    let mut merged = link.writable_json();
-    merged.extend(patch.clone());
     let mut fields = LinkFields::parse(&merged, &rules(ctx, caller, sets_expiry.then_some(now)))
         .map_err(Error::Invalid)?;
     check_price(ctx, caller, &mut fields).await?;
@@ -132,11 +127,10 @@ pub async fn update(
 
 pub async fn delete(ctx: &Context, caller: &Caller, id: Uuid) -> Result<()> {
     retrieve(ctx, caller, id).await?;
-    if ctx.store.delete_payment_link(id, time::now()).await? {
-        Ok(())
-    } else {
-        Err(Error::NotFound("payment link"))
-    }
+    deleted(
+        ctx.store.delete_payment_link(id, time::now()).await?,
+        "payment link",
+    )
 }
 
 /// A link as its page shows it, whoever asks: `None` for no such link. Deleted, inactive and

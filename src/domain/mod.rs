@@ -113,3 +113,31 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     };
     tag(a).verify(&tag(b).finalize().into_bytes()).is_ok()
 }
+
+/// What an organization owns in one environment and can delete (coupons, products, prices,
+/// payment links): the API shows it only to a key of that organization and environment, and
+/// not once it is deleted.
+pub trait Owned {
+    fn owner(&self) -> (uuid::Uuid, session::Environment);
+    fn is_deleted(&self) -> bool;
+}
+
+macro_rules! owned {
+    ($($type:ty),+ $(,)?) => {
+        $(impl Owned for $type {
+            fn owner(&self) -> (uuid::Uuid, session::Environment) {
+                (self.organization_id, self.environment)
+            }
+            fn is_deleted(&self) -> bool {
+                self.deleted_at.is_some()
+            }
+        })+
+    };
+}
+
+owned!(
+    coupon::Coupon,
+    catalog::Product,
+    catalog::Price,
+    payment_link::PaymentLink,
+);
