@@ -69,6 +69,11 @@ pub struct Settings {
     #[arg(long, env = "CAISSE_MTN_API_URL", default_value = crate::adapters::mtn::DEFAULT_API_URL, global = true)]
     pub mtn_api_url: String,
 
+    /// Stripe's API, for card payments through Stripe Checkout (change it only to reach a test
+    /// double of it).
+    #[arg(long, env = "CAISSE_STRIPE_API_URL", default_value = crate::adapters::stripe::DEFAULT_API_URL, global = true)]
+    pub stripe_api_url: String,
+
     /// Requests a second each API key may make (and as many at once), per node; past it, 429
     /// with `Retry-After`. `0` turns the limit off (benchmarks).
     #[arg(

@@ -20,10 +20,15 @@
 //!   ([`Says::Hint`]): core then reads the payment's status, and only that read settles it.
 //!   MTN's callbacks carry no token at all: taken only at the payment's own URL, they are
 //!   hints too.
+//!
+//! A provider that honours an idempotency key (Stripe) finds a start whose answer was lost by
+//! sending the same request again: [`PaymentProvider::prepare`] makes that request before the
+//! start, and core keeps it with the payment in the same write that records the attempt.
 
 pub mod mtn;
 pub mod orange;
 pub mod sandbox;
+pub mod stripe;
 pub mod wave;
 
 use std::collections::BTreeMap;
@@ -42,6 +47,7 @@ pub struct Registry {
     wave: wave::Wave,
     orange: orange::Orange,
     mtn: mtn::Mtn,
+    stripe: stripe::Stripe,
 }
 
 impl Registry {
@@ -50,6 +56,7 @@ impl Registry {
             wave: wave::Wave::new(&settings.wave_api_url),
             orange: orange::Orange::new(&settings.orange_api_url),
             mtn: mtn::Mtn::new(&settings.mtn_api_url),
+            stripe: stripe::Stripe::new(&settings.stripe_api_url),
         }
     }
 
@@ -58,6 +65,7 @@ impl Registry {
         match provider {
             crate::domain::provider::Provider::Wave => Some(&self.wave.api.pages),
             crate::domain::provider::Provider::Orange => Some(&self.orange.api.pages),
+            crate::domain::provider::Provider::Card => Some(&self.stripe.api.pages),
             _ => None,
         }
     }
@@ -94,6 +102,7 @@ impl Registry {
             crate::domain::provider::Provider::Wave => Some(&self.wave),
             crate::domain::provider::Provider::Orange => Some(&self.orange),
             crate::domain::provider::Provider::Mtn => Some(&self.mtn),
+            crate::domain::provider::Provider::Card => Some(&self.stripe),
             _ => None,
         }
     }
@@ -274,6 +283,14 @@ pub struct Notification<'a> {
 
 #[async_trait::async_trait]
 pub trait PaymentProvider: Send + Sync {
+    /// What the adapter keeps on the payment before its start is sent, in its own format
+    /// (back as `Payment::provider_data` in [`Self::start`], [`Self::read`] and
+    /// [`Self::cancel`]): Stripe's creation request, sent again under the same idempotency key
+    /// to find a start whose answer was lost. `None` (the default) keeps nothing.
+    fn prepare(&self, _attempt: &Attempt<'_>) -> Option<String> {
+        None
+    }
+
     /// Asks the provider to collect `attempt.payment.amount`; the payment's id is its
     /// reference there, so an answer that is lost can be found again by [`Self::read`].
     async fn start(

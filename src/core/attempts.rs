@@ -162,7 +162,12 @@ pub async fn start(
         }
         let first_check = now + ctx.settings.reconcile_interval();
         let account_id = account.map(|a| a.account.id);
-        let payment = Payment::pending(&session, provider, account_id, first_check, now);
+        let mut payment = Payment::pending(&session, provider, account_id, first_check, now);
+        // What the adapter keeps before calling (Stripe: the request itself, to send again if
+        // its answer is lost), written with the payment.
+        if let (Some(_), Some(adapter)) = (account_id, ctx.adapters.adapter(provider)) {
+            payment.provider_data = adapter.prepare(&attempt(ctx, &payment, &session, lang));
+        }
         session.pending_payment_id = Some(payment.id);
         session.updated_at = now;
         if ctx.store.start_payment(&session, &payment).await? {
@@ -175,14 +180,7 @@ pub async fn start(
     let Some((adapter, credentials)) = route(ctx, &payment).await else {
         return Ok(Begun::ProviderUnavailable);
     };
-    let attempt = Attempt {
-        payment: &payment,
-        session: &session,
-        success_url: format!("{}/checkout/{}/return", ctx.public_url, session.id),
-        error_url: format!("{}/checkout/{}/return", ctx.public_url, session.id),
-        notify_url: notify_url(ctx, &payment),
-        lang,
-    };
+    let attempt = attempt(ctx, &payment, &session, lang);
     let started = call(adapter.start(&credentials, &attempt))
         .await
         .and_then(|started| ctx.adapters.checked(provider, started));
@@ -209,6 +207,23 @@ pub async fn start(
             settle(ctx, payment.id, &reading).await?;
             Ok(Begun::Refused)
         }
+    }
+}
+
+/// What a provider is asked for `payment`: caisse's return routes and notification URL for it.
+fn attempt<'a>(
+    ctx: &Context,
+    payment: &'a Payment,
+    session: &'a CheckoutSession,
+    lang: &'a str,
+) -> Attempt<'a> {
+    Attempt {
+        payment,
+        session,
+        success_url: format!("{}/checkout/{}/return", ctx.public_url, session.id),
+        error_url: format!("{}/checkout/{}/return", ctx.public_url, session.id),
+        notify_url: notify_url(ctx, payment),
+        lang,
     }
 }
 

@@ -65,6 +65,7 @@ pub fn test_settings(database_url: String) -> Settings {
         wave_api_url: caisse::adapters::wave::DEFAULT_API_URL.into(),
         orange_api_url: caisse::adapters::orange::DEFAULT_API_URL.into(),
         mtn_api_url: caisse::adapters::mtn::DEFAULT_API_URL.into(),
+        stripe_api_url: caisse::adapters::stripe::DEFAULT_API_URL.into(),
         workers: Some(2),
         log_format: "text".into(),
         webhook_timeout_secs: 2,
