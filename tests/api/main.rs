@@ -5,6 +5,8 @@ mod helpers;
 mod mtn;
 #[path = "../support/orange.rs"]
 mod orange;
+#[path = "../support/stripe/mod.rs"]
+mod stripe;
 #[path = "../support/wave.rs"]
 mod wave;
 
@@ -37,6 +39,9 @@ mod qr_codes;
 mod receiver;
 mod sdk;
 mod spellings;
+mod stripe_fake;
+mod stripe_payments;
+mod stripe_recovery;
 mod wave_fake;
 mod wave_payments;
 mod webhooks;
