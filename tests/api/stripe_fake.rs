@@ -114,6 +114,11 @@ async fn keys_and_parameters_are_checked_as_stripe_checks_them() {
             .unwrap()
             .starts_with(&format!("{}/c/pay/cs_test_", fake.base_url))
     );
+    let page = reqwest::get(s["url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<p id=\"amount\">10000 XOF</p>"), "{html}");
+    assert!(html.contains("id=\"pay\""), "{html}");
 }
 
 #[tokio::test]

@@ -219,6 +219,18 @@ async fn dollars_are_asked_in_cents(backend: Backend) {
     body["amount"] = json!(1250);
     body["currency_code"] = json!("USD");
     let id = id_of(&shop.app.session(&body).await);
+    // A page in F CFA may send the customer to Stripe's pages beside Wave's and Orange's.
+    let xof = id_of(&shop.app.session(&session_body()).await);
+    let page = visit(&shop.app, &format!("/checkout/{xof}"), &[]).await;
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    let form_action = csp.split(';').find(|d| d.contains("form-action")).unwrap();
+    for origin in [
+        shop.stripe.base_url.as_str(),
+        "https://pay.wave.com",
+        "orange-money.com",
+    ] {
+        assert!(form_action.contains(origin), "{origin}: {form_action}");
+    }
     let res = submit(
         &shop.app,
         &format!("/checkout/{id}"),

@@ -163,19 +163,19 @@ fn mask_account(account: &str) -> String {
 /// The origins of the success and cancel URLs, in a fixed array rather than a `Vec`: there
 /// are at most two, and every view asks.
 struct RedirectOrigins<'a> {
-    origins: [Cow<'a, str>; 4],
+    origins: [Cow<'a, str>; 5],
     len: usize,
 }
 
 impl<'a> RedirectOrigins<'a> {
-    /// The success and cancel URLs' origins, and up to two providers' (there are no more with
-    /// a page to send customers to).
+    /// The success and cancel URLs' origins, and up to three providers' (there are no more
+    /// with a page to send customers to: Wave's, Orange's and Stripe's).
     fn of(
         session: &'a CheckoutSession,
         providers: impl Iterator<Item = &'a str>,
     ) -> RedirectOrigins<'a> {
         let mut found = RedirectOrigins {
-            origins: [const { Cow::Borrowed("") }; 4],
+            origins: [const { Cow::Borrowed("") }; 5],
             len: 0,
         };
         let urls = [&session.fields.success_url, &session.fields.cancel_url];
@@ -183,7 +183,7 @@ impl<'a> RedirectOrigins<'a> {
             .into_iter()
             .flatten()
             .filter_map(|u| security::origin_of(u))
-            .chain(providers.take(2).map(Cow::Borrowed));
+            .chain(providers.take(3).map(Cow::Borrowed));
         for origin in origins {
             found.origins[found.len] = origin;
             found.len += 1;
