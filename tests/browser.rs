@@ -13,6 +13,8 @@ mod driver;
 mod mtn;
 #[path = "support/orange.rs"]
 mod orange;
+#[path = "support/stripe/mod.rs"]
+mod stripe;
 #[path = "support/wave.rs"]
 mod wave;
 
@@ -855,4 +857,53 @@ async fn a_declined_mtn_momo_request_is_told_on_the_page_by_itself() {
         assert!(!at.contains("/pay"), "{at}");
     })
     .await;
+}
+
+/// Paying by card as a customer does: the pay form leads to Stripe's hosted Checkout page (the
+/// local fake of Stripe's API serves it), the customer pays there, Stripe signs its event to
+/// caisse and sends the customer back through caisse to the merchant's success URL, the session
+/// completed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_payment_goes_to_stripe_and_back_to_the_merchant() {
+    let fake = stripe::FakeStripe::start().await;
+    fake.add_account("sk_test_browser");
+    let base = fake.base_url.clone();
+    let app = spawn_app_with(Backend::Sqlite, move |s| s.stripe_api_url = base)
+        .await
+        .expect("SQLite is always there");
+    let res = app
+        .put(
+            "/v1/providers/stripe",
+            &app.key,
+            &json!({"secret_key": "sk_test_browser", "webhook_secret": "whsec_browser"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let account: Value = res.json().await.unwrap();
+    fake.add_webhook(
+        "sk_test_browser",
+        account["webhook_url"].as_str().unwrap(),
+        "whsec_browser",
+    );
+    let s = app.session(&local_redirects(&app, session_body())).await;
+    let id = id_of(&s);
+    let checkout = format!("{}/c/pay/", fake.base_url);
+    with_browser(move |client| async move {
+        client.goto(&page(&app, &id, "fr")).await.unwrap();
+        click(&client, "input[name=provider][value=CARD]").await;
+        submit(&client, PAY_BUTTON).await;
+        wait_url(&client, &checkout, driver::WAIT).await;
+        wait_text(&client, "#amount", "10000 XOF").await;
+        submit(&client, "#pay").await;
+        let landed = wait_url(&client, &app.url("/healthz?paid="), driver::WAIT).await;
+        assert_eq!(landed, app.url(&format!("/healthz?paid={id}")));
+        let read = app.api_session(&id).await;
+        assert_eq!(read["status"], "completed");
+        assert_eq!(read["payment"]["status"], "succeeded");
+        assert_eq!(read["payment_provider"], "CARD");
+    })
+    .await;
+    let delivered = fake.deliveries();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].outcome, Ok(200));
 }
