@@ -18,7 +18,8 @@
 //!   `https://checkout.stripe.com` where the customer is sent.
 //! - **Zero-decimal currencies** (docs.stripe.com/currencies#zero-decimal): XOF and XAF are
 //!   zero-decimal (`1000` is 1 000 F CFA), USD and EUR count cents. That is caisse's own
-//!   smallest unit ([`Currency::exponent`]); [`to_stripe`] and [`from_stripe`] convert
+//!   smallest unit ([`Currency::exponent`](crate::domain::money::Currency::exponent));
+//!   [`to_stripe`] and [`from_stripe`] convert
 //!   anyway, from Stripe's list, so that a currency where the two differ could not slip by.
 //! - **Retrieve** (docs.stripe.com/api/checkout/sessions/retrieve): `GET
 //!   /v1/checkout/sessions/{id}`, with `expand[]=payment_intent`; `status` is `open`,
@@ -57,15 +58,18 @@ use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use uuid::Uuid;
 
 use super::{
     Attempt, CALL_TIMEOUT, Credentials, Forged, Next, Notice, Notification, PaymentProvider,
     ProviderError, Says, Started, unavailable,
 };
-use crate::domain::money::Currency;
 use crate::domain::payment::{Payment, Reading};
 use crate::domain::signature::SignatureHeader;
+
+mod session;
+
+use session::{Envelope, Session, async_failure};
+pub use session::{from_stripe, stripe_exponent, to_stripe};
 
 /// The real service; tests point the adapter at a fake with `CAISSE_STRIPE_API_URL`.
 pub const DEFAULT_API_URL: &str = "https://api.stripe.com";
@@ -82,47 +86,6 @@ const MAX_NAME: usize = 250;
 pub struct Stripe {
     /// Its payment pages are Stripe's hosted Checkout (`https://checkout.stripe.com`).
     pub api: super::Service,
-}
-
-/// A Checkout Session, as far as caisse reads it.
-#[derive(Debug, Deserialize)]
-struct Session {
-    id: String,
-    #[serde(default)]
-    object: Option<String>,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    payment_status: Option<String>,
-    #[serde(default)]
-    amount_total: Option<i64>,
-    #[serde(default)]
-    currency: Option<String>,
-    #[serde(default)]
-    client_reference_id: Option<String>,
-    #[serde(default)]
-    metadata: Option<Value>,
-    #[serde(default)]
-    url: Option<String>,
-    #[serde(default)]
-    expires_at: Option<i64>,
-    /// Its id, or the object when expanded.
-    #[serde(default)]
-    payment_intent: Option<Value>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Envelope {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(rename = "type")]
-    kind: String,
-    data: EventData,
-}
-
-#[derive(Debug, Deserialize)]
-struct EventData {
-    object: Value,
 }
 
 /// Stripe's refusal of a request: `{"error": {"type", "message"}}` and its status.
@@ -166,37 +129,6 @@ impl Kept {
 
     fn to_data(&self) -> String {
         serde_json::to_string(self).expect("a string is JSON")
-    }
-}
-
-/// How many decimals Stripe counts in `currency` (docs.stripe.com/currencies: XOF and XAF are
-/// among its zero-decimal currencies).
-pub fn stripe_exponent(currency: Currency) -> u32 {
-    match currency {
-        Currency::Xof | Currency::Xaf => 0,
-        Currency::Usd | Currency::Eur => 2,
-    }
-}
-
-/// `amount` in caisse's smallest unit of `currency`, in Stripe's; `None` if it does not fit.
-pub fn to_stripe(amount: i64, currency: Currency) -> Option<i64> {
-    let (ours, theirs) = (currency.exponent(), stripe_exponent(currency));
-    if theirs >= ours {
-        amount.checked_mul(10_i64.checked_pow(theirs - ours)?)
-    } else {
-        let d = 10_i64.checked_pow(ours - theirs)?;
-        (amount % d == 0).then_some(amount / d)
-    }
-}
-
-/// The inverse of [`to_stripe`].
-pub fn from_stripe(amount: i64, currency: Currency) -> Option<i64> {
-    let (ours, theirs) = (currency.exponent(), stripe_exponent(currency));
-    if ours >= theirs {
-        amount.checked_mul(10_i64.checked_pow(ours - theirs)?)
-    } else {
-        let d = 10_i64.checked_pow(theirs - ours)?;
-        (amount % d == 0).then_some(amount / d)
     }
 }
 
@@ -253,66 +185,6 @@ fn create_form(attempt: &Attempt<'_>) -> Result<String, ProviderError> {
         .append_pair("expires_at", &deadline(payment).timestamp().to_string())
         .append_pair("locale", locale);
     Ok(form.finish())
-}
-
-impl Session {
-    fn payment_id(&self) -> Option<Uuid> {
-        let named = self.client_reference_id.as_deref().or_else(|| {
-            self.metadata
-                .as_ref()
-                .and_then(|m| m["payment_id"].as_str())
-        });
-        named.and_then(|r| Uuid::parse_str(r).ok())
-    }
-
-    /// The payment intent's status, when it was expanded.
-    fn intent_status(&self) -> Option<&str> {
-        self.payment_intent.as_ref()?["status"].as_str()
-    }
-
-    /// The money the session took. An amount or a currency caisse cannot read matches no
-    /// payment (-1): it is recorded as unmatched, never taken for the one asked.
-    fn succeeded(&self) -> Reading {
-        let currency = self
-            .currency
-            .as_deref()
-            .and_then(|c| c.parse::<Currency>().ok());
-        let (amount, currency) = match (currency, self.amount_total) {
-            (Some(c), Some(a)) => (from_stripe(a, c).unwrap_or(-1), c),
-            (Some(c), None) => (-1, c),
-            (None, _) => (-1, Currency::Xof),
-        };
-        Reading::Succeeded {
-            reference: self.id.clone(),
-            amount,
-            currency,
-        }
-    }
-
-    /// What the session says of the payment.
-    fn reading(&self) -> Reading {
-        match (self.status.as_deref(), self.payment_status.as_deref()) {
-            (_, Some("paid")) => self.succeeded(),
-            (Some("expired"), _) => Reading::Expired,
-            (Some("complete"), Some("no_payment_required")) => Reading::Failed {
-                code: "no_payment_required".into(),
-                message: "Stripe took no payment for this session".into(),
-            },
-            (Some("complete"), _) => match self.intent_status() {
-                Some("succeeded") => self.succeeded(),
-                Some("requires_payment_method" | "canceled") => async_failure(),
-                _ => Reading::Pending,
-            },
-            _ => Reading::Pending,
-        }
-    }
-}
-
-fn async_failure() -> Reading {
-    Reading::Failed {
-        code: "async_payment_failed".into(),
-        message: "Stripe reports the payment failed".into(),
-    }
 }
 
 /// What a payment for which Stripe made no session reads as. With its creation request kept,

@@ -489,22 +489,6 @@ async fn other_events_are_acknowledged_and_ignored(backend: Backend) {
     assert!(shop.events.received().is_empty());
 }
 
-/// A secret key Stripe refuses (401): the attempt fails with Stripe's message, and the
-/// customer may use another method.
-async fn a_refused_key_fails_the_attempt_with_stripes_message(backend: Backend) {
-    let Some(shop) = shop_with_key(backend, "sk_test_not_one_of_stripes").await else {
-        return;
-    };
-    let id = id_of(&shop.app.session(&session_body()).await);
-    let (cs, status) = shop.choose_again(&id).await;
-    assert_eq!((cs, status), (None, 502));
-    let payment = &shop.app.payments(&id).await[0];
-    assert_eq!(payment["status"], "failed");
-    let message = payment["failure_message"].as_str().unwrap_or_default();
-    assert!(message.contains("Invalid API Key provided"), "{payment}");
-    assert_eq!(shop.app.api_session(&id).await["status"], "open");
-}
-
 crate::on_both_backends!(
     a_customer_pays_by_card_and_comes_back,
     dollars_are_asked_in_cents,
@@ -516,5 +500,4 @@ crate::on_both_backends!(
     an_expired_stripe_session_expires_the_attempt,
     a_wrong_amount_or_currency_never_completes,
     other_events_are_acknowledged_and_ignored,
-    a_refused_key_fails_the_attempt_with_stripes_message,
 );

@@ -1,7 +1,8 @@
 //! Card payments through Stripe when things go wrong between caisse and Stripe: Stripe
 //! answering 500 or hanging (at the start and at a read), a creation answer lost between
 //! Stripe and caisse's write (found again through Stripe's idempotency, never made twice),
-//! a method switched, and money that comes after the session was paid another way or expired.
+//! a method switched, money that comes after the session was paid another way or expired, and
+//! a key Stripe refuses.
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,7 @@ use serde_json::json;
 use crate::helpers::{Backend, id_of, session_body};
 use crate::page::{submit, visit};
 use crate::receiver::kinds;
-use crate::stripe_payments::shop;
+use crate::stripe_payments::{shop, shop_with_key};
 
 /// Stripe answers 500 before it begins: the customer is told to try again or use another
 /// method, nothing is charged, and trying again pays one session.
@@ -234,6 +235,22 @@ async fn money_after_expiry_is_unmatched(backend: Backend) {
     assert_eq!(shop.statuses(&id).await, vec![json!("succeeded")]);
 }
 
+/// A secret key Stripe refuses (401): the attempt fails with Stripe's message, and the
+/// customer may use another method.
+async fn a_refused_key_fails_the_attempt_with_stripes_message(backend: Backend) {
+    let Some(shop) = shop_with_key(backend, "sk_test_not_one_of_stripes").await else {
+        return;
+    };
+    let id = id_of(&shop.app.session(&session_body()).await);
+    let (cs, status) = shop.choose_again(&id).await;
+    assert_eq!((cs, status), (None, 502));
+    let payment = &shop.app.payments(&id).await[0];
+    assert_eq!(payment["status"], "failed");
+    let message = payment["failure_message"].as_str().unwrap_or_default();
+    assert!(message.contains("Invalid API Key provided"), "{payment}");
+    assert_eq!(shop.app.api_session(&id).await["status"], "open");
+}
+
 crate::on_both_backends!(
     stripe_answering_500_leaves_the_session_payable,
     a_lost_creation_answer_is_found_again_never_made_twice,
@@ -241,4 +258,5 @@ crate::on_both_backends!(
     another_method_expires_the_stripe_session,
     money_after_another_payment_is_unmatched,
     money_after_expiry_is_unmatched,
+    a_refused_key_fails_the_attempt_with_stripes_message,
 );

@@ -5,7 +5,9 @@ use serde_json::json;
 use sha2::Sha256;
 
 use super::*;
+use crate::domain::money::Currency;
 use crate::domain::session::Environment;
+use uuid::Uuid;
 
 fn sign(secret: &str, t: i64, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
