@@ -333,8 +333,9 @@ async fn a_lost_event_is_made_up_by_the_reconciler(backend: Backend) {
     };
     shop.stripe.hold_events(true);
     let (id, cs) = shop.choose_card().await;
-    // Stripe fails a couple of the reads too.
-    shop.stripe.fail_next(2, 500);
+    // Stripe fails a couple of the reads too (an error, then too many requests).
+    shop.stripe.fail_next(1, 500);
+    shop.stripe.fail_next(1, 429);
     shop.stripe.pay(&cs).await.unwrap();
     let done = shop.app.wait_status(&id, "completed").await;
     assert_eq!(

@@ -160,6 +160,26 @@ async fn another_method_expires_the_stripe_session(backend: Backend) {
     assert!(!page.html.contains(&cs));
 }
 
+/// The customer pays at Stripe, its event is lost, and then the customer (in another tab)
+/// chooses another method on caisse's page: ending the attempt at Stripe finds the money came
+/// first, and it completes the session, once.
+async fn money_that_came_before_another_method_completes_the_session(backend: Backend) {
+    let Some(shop) = shop(backend).await else {
+        return;
+    };
+    shop.stripe.hold_events(true);
+    let (id, cs) = shop.choose_card().await;
+    shop.stripe.pay(&cs).await.unwrap();
+    let res = submit(&shop.app, &format!("/checkout/{id}"), "/pay/reset", &[]).await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let done = shop.app.wait_status(&id, "completed").await;
+    assert_eq!(done["payment"]["provider_reference"], cs.as_str());
+    assert_eq!(shop.statuses(&id).await, vec![json!("succeeded")]);
+    shop.stripe.release_events().await;
+    let events = shop.events.settled(1).await;
+    assert_eq!(kinds(&events), vec!["checkout_session.completed"]);
+}
+
 /// The session is paid another way while a Stripe attempt is under way that Stripe cannot
 /// expire: the customer pays it anyway, and that money is recorded and told, never dropped.
 async fn money_after_another_payment_is_unmatched(backend: Backend) {
@@ -256,6 +276,7 @@ crate::on_both_backends!(
     a_lost_creation_answer_is_found_again_never_made_twice,
     stripe_hanging_is_given_up_on_at_start_and_read,
     another_method_expires_the_stripe_session,
+    money_that_came_before_another_method_completes_the_session,
     money_after_another_payment_is_unmatched,
     money_after_expiry_is_unmatched,
     a_refused_key_fails_the_attempt_with_stripes_message,
