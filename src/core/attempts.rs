@@ -128,12 +128,13 @@ pub async fn start(
             match ctx.store.payment(pending).await? {
                 // The same attempt again, unless its start went unanswered: then this is the
                 // customer's "try again", and a new attempt replaces it. An answered start
-                // left where to send the customer, or what its adapter keeps (MTN's, whose
-                // customer stays here).
+                // left where to send the customer, or the provider's deadline for it (MTN's,
+                // whose customer stays here). What an adapter keeps before the call (Stripe's
+                // request) says nothing of an answer.
                 Some(p)
                     if p.provider == provider
                         && (p.redirect_url.is_some()
-                            || p.provider_data.is_some()
+                            || p.expires_at.is_some()
                             || p.account_id.is_none()) =>
                 {
                     return Ok(again(&p));
