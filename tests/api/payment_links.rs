@@ -82,20 +82,27 @@ async fn links_belong_to_their_organization_and_check_their_fields(backend: Back
         .unwrap();
     assert_eq!(listed["pagination"]["total"], 1);
 
+    // Another organization, and the live environment, see none of it.
     let (_, other) = new_organization(&app.ctx, "Autre boutique", Environment::Test).await;
-    assert_eq!(
-        app.get(&format!("/v1/payment_links/{id}"), &other)
+    let (_, live) =
+        caisse::core::organizations::create_key(&app.ctx, app.organization_id, Environment::Live)
             .await
-            .status(),
-        404
-    );
-    let listed: Value = app
-        .get("/v1/payment_links", &other)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(listed["pagination"]["total"], 0);
+            .unwrap();
+    let live = secrecy::ExposeSecret::expose_secret(&live).to_string();
+    for key in [&other, &live] {
+        let one = format!("/v1/payment_links/{id}");
+        assert_eq!(app.get(&one, key).await.status(), 404);
+        let res = app.patch(&one, key, &json!({"amount": 1})).await;
+        assert_eq!(res.status(), 404);
+        assert_eq!(app.delete(&one, key).await.status(), 404);
+        let listed: Value = app
+            .get("/v1/payment_links", key)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed["pagination"]["total"], 0);
+    }
 
     for (body, field) in [
         (json!({"title": "t"}), "amount"),
