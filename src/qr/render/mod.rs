@@ -202,7 +202,7 @@ struct Slot<V> {
 ///
 /// `order` maps each entry's last-use tick to its key, so the oldest entry
 /// is the first one; both maps change together under the renderer's mutex.
-struct Lru<V> {
+pub(crate) struct Lru<V> {
     map: HashMap<Box<str>, Slot<V>>,
     order: BTreeMap<u64, Box<str>>,
     tick: u64,
@@ -211,7 +211,7 @@ struct Lru<V> {
 }
 
 impl<V: Clone> Lru<V> {
-    fn new(limits: CacheLimits) -> Self {
+    pub(crate) fn new(limits: CacheLimits) -> Self {
         Lru {
             map: HashMap::new(),
             order: BTreeMap::new(),
@@ -221,7 +221,7 @@ impl<V: Clone> Lru<V> {
         }
     }
 
-    fn get(&mut self, key: &str) -> Option<V> {
+    pub(crate) fn get(&mut self, key: &str) -> Option<V> {
         let slot = self.map.get_mut(key)?;
         self.tick += 1;
         if let Some(owned_key) = self.order.remove(&slot.tick) {
@@ -231,7 +231,7 @@ impl<V: Clone> Lru<V> {
         Some(slot.value.clone())
     }
 
-    fn insert(&mut self, key: &str, value: V, value_bytes: usize) {
+    pub(crate) fn insert(&mut self, key: &str, value: V, value_bytes: usize) {
         let weight = key.len() + value_bytes;
         if weight > self.limits.max_bytes || self.limits.max_entries == 0 {
             return;

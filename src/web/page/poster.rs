@@ -20,7 +20,16 @@ use crate::core::payment_links::{self, Offer};
 use crate::core::{Context, organizations};
 use crate::domain::money;
 use crate::domain::time;
-use crate::qr::render::{QUIET_ZONE, encode};
+use crate::qr::render::{Lru, QUIET_ZONE, encode};
+
+/// Posters already drawn, by what they say: a link shared in a busy chat has its poster fetched
+/// by every preview, and drawing one is some milliseconds of CPU; the same text is drawn once.
+static DRAWN: LazyLock<std::sync::Mutex<Lru<std::sync::Arc<[u8]>>>> = LazyLock::new(|| {
+    std::sync::Mutex::new(Lru::new(crate::qr::CacheLimits {
+        max_entries: 64,
+        max_bytes: 16 * 1024 * 1024,
+    }))
+});
 
 static FONT: LazyLock<FontRef<'static>> = LazyLock::new(|| {
     FontRef::try_from_slice(include_bytes!("fonts/DejaVuSans-Bold.ttf"))
@@ -273,9 +282,31 @@ async fn poster_png(ctx: Data<Context>, req: HttpRequest, id: Path<String>) -> H
         Ok(found) => found,
         Err(res) => return res,
     };
+    let key = [
+        poster.shop.as_str(),
+        &poster.title.join("\n"),
+        &poster.amount,
+        &poster.scan,
+        &url,
+    ]
+    .join("\0");
+    let cached = DRAWN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&key);
+    if let Some(png) = cached {
+        return image("image/png", png.to_vec());
+    }
     // Drawing text and a QR code into a 2-megapixel image is CPU work: off the server's threads.
     match web::block(move || png(&poster, &url)).await {
-        Ok(Ok(png)) => image("image/png", png),
+        Ok(Ok(png)) => {
+            let png: std::sync::Arc<[u8]> = png.into();
+            DRAWN
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(&key, png.clone(), png.len());
+            image("image/png", png.to_vec())
+        }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "rendering a poster failed");
             HttpResponse::InternalServerError().finish()
