@@ -215,21 +215,21 @@ fn owner(link: &PaymentLink) -> Caller {
     }
 }
 
-/// Opens a checkout session from a link for one customer: `typed` is the amount they typed on
-/// a pay-what-you-want link's page, in the currency's main unit as people write it (`5 000`,
-/// `12,50`). `None` when the link is closed (deleted, inactive, expired, or its price gone);
-/// an amount that cannot be read or is outside the bounds is 422 naming `amount`.
+/// Opens a checkout session from a link for one customer, at `offer` (what the link's page
+/// showed them, as [`offer`] read it): `typed` is the amount they typed on a pay-what-you-want
+/// link's page, in the currency's main unit as people write it (`5 000`, `12,50`). `None` when
+/// the link closed meanwhile (deleted, inactive, expired); an amount that cannot be read or is
+/// outside the bounds is 422 naming `amount`. The price is checked again by the catalog when
+/// the session is made.
 pub async fn open(
     ctx: &Context,
     link: &PaymentLink,
+    offer: &Offer,
     typed: Option<&str>,
 ) -> Result<Option<CheckoutSession>> {
     if !link.is_open(time::now()) {
         return Ok(None);
     }
-    let Some(offer) = offer(ctx, link).await? else {
-        return Ok(None);
-    };
     let amount = match offer.bounds {
         Some((min, max)) => {
             let amount = typed

@@ -165,28 +165,25 @@ const PAIRED: [u16; 1] = [225];
 pub fn network(e164: &str) -> Option<Provider> {
     NETWORKS
         .iter()
-        .find(|(prefix, _)| e164.starts_with(prefix))
-        .map(|(_, provider)| *provider)
+        .find(|(_, prefixes)| prefixes.split(' ').any(|p| e164.starts_with(p)))
+        .map(|(provider, _)| *provider)
 }
 
-/// Each network's E.164 prefixes, as [`network`] reads them.
-pub const NETWORKS: [(&str, Provider); 5] = [
-    ("+22501", Provider::Moov),
-    ("+22505", Provider::Mtn),
-    ("+22507", Provider::Orange),
-    ("+22177", Provider::Orange),
-    ("+22178", Provider::Orange),
+/// Each network's E.164 prefixes, space-separated, as [`network`] reads them and the page's
+/// script is given them.
+const NETWORKS: [(Provider, &str); 3] = [
+    (Provider::Moov, "+22501"),
+    (Provider::Mtn, "+22505"),
+    (Provider::Orange, "+22507 +22177 +22178"),
 ];
 
 /// The prefixes of `provider`'s network, space-separated, for the page's script that
-/// preselects it as the customer types.
-pub fn prefixes_of(provider: Provider) -> String {
+/// preselects it as the customer types; `None` for a provider no prefix names.
+pub fn prefixes_of(provider: Provider) -> Option<&'static str> {
     NETWORKS
         .iter()
-        .filter(|(_, p)| *p == provider)
-        .map(|(prefix, _)| *prefix)
-        .collect::<Vec<_>>()
-        .join(" ")
+        .find(|(p, _)| *p == provider)
+        .map(|(_, prefixes)| *prefixes)
 }
 
 #[cfg(test)]
@@ -285,7 +282,8 @@ mod tests {
         assert_eq!(network("+221781234567"), Some(Provider::Orange));
         assert_eq!(network("+221761234567"), None);
         assert_eq!(network("+33612345678"), None);
-        assert_eq!(prefixes_of(Provider::Orange), "+22507 +22177 +22178");
+        assert_eq!(prefixes_of(Provider::Orange), Some("+22507 +22177 +22178"));
+        assert_eq!(prefixes_of(Provider::Card), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub struct ProviderOption<'a> {
     pub checked: bool,
     /// The E.164 prefixes of the provider's network, space-separated (`None` for none), for the
     /// script that preselects it from the number typed.
-    pub networks: Option<Plain<String>>,
+    pub networks: Option<Plain<&'static str>>,
 }
 
 pub struct DetailsView<'a> {
@@ -92,9 +92,7 @@ pub fn provider_options<'a>(
             code: Plain::built(p.code()),
             name: t.provider(p),
             checked: Some(p) == preferred,
-            networks: Some(phone::prefixes_of(p))
-                .filter(|n| !n.is_empty())
-                .map(Plain::built),
+            networks: phone::prefixes_of(p).map(Plain::built),
         })
         .collect()
 }

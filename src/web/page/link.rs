@@ -246,7 +246,7 @@ async fn open(
             StatusCode::FORBIDDEN,
         );
     }
-    match payment_links::open(&ctx, &link, form.amount.as_deref()).await {
+    match payment_links::open(&ctx, &link, &offer, form.amount.as_deref()).await {
         Ok(Some(session)) => see_other(&format!("/checkout/{}", session.id), page.lang_cookie),
         Ok(None) => match offer_of(&ctx, &assets, &req, &link, &org).await {
             Err(res) => res,
